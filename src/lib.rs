@@ -1,0 +1,27 @@
+//! corio: a multi-threaded, work-stealing async runtime with an asyncio-style
+//! API.
+//!
+//! One worker thread per core, each with its own run queue; idle workers
+//! steal from busy ones, and tasks spawned from outside go through a shared
+//! injector queue. Idle workers sleep: a runtime with nothing to do uses no
+//! CPU.
+//!
+//! ```
+//! corio::run(async {
+//!     let task = corio::create_task(async { 1 + 1 });
+//!     assert_eq!(task.await.unwrap(), 2);
+//! });
+//! ```
+//!
+//! See `ARCHITECTURE.md` for how it works inside.
+
+#![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
+
+mod loom;
+pub mod runtime;
+pub mod task;
+
+pub use runtime::{run, Builder, Handle, Runtime};
+pub use task::{
+    all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,
+};

@@ -1,0 +1,107 @@
+//! The model-checking half of the facade: loom's instrumented types.
+
+pub(crate) mod sync {
+    pub(crate) use loom::sync::Arc;
+
+    pub(crate) mod atomic {
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    }
+
+    /// parking_lot's `Mutex` API (no poisoning) over loom's mutex.
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    pub(crate) struct MutexGuard<'a, T> {
+        // `Option` only so that `Condvar::wait(&mut guard)` can move the loom
+        // guard into loom's by-value `wait` and put the new one back.
+        inner: Option<loom::sync::MutexGuard<'a, T>>,
+    }
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Mutex<T> {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard {
+                inner: Some(self.0.lock().unwrap()),
+            }
+        }
+    }
+
+    impl<T> std::ops::Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.inner
+                .as_ref()
+                .expect("guard present outside Condvar::wait")
+        }
+    }
+
+    impl<T> std::ops::DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.inner
+                .as_mut()
+                .expect("guard present outside Condvar::wait")
+        }
+    }
+
+    /// parking_lot's result of a timed wait.
+    pub(crate) struct WaitTimeoutResult(bool);
+
+    impl WaitTimeoutResult {
+        pub(crate) fn timed_out(&self) -> bool {
+            self.0
+        }
+    }
+
+    /// parking_lot's `Condvar::wait(&mut guard)` over loom's by-value wait.
+    #[derive(Debug)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Condvar {
+            Condvar(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.inner.take().expect("guard present");
+            guard.inner = Some(self.0.wait(inner).unwrap());
+        }
+
+        /// loom has no clock: waits as if the deadline were never reached.
+        pub(crate) fn wait_until<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            _deadline: std::time::Instant,
+        ) -> WaitTimeoutResult {
+            self.wait(guard);
+            WaitTimeoutResult(false)
+        }
+
+        pub(crate) fn notify_one(&self) -> bool {
+            self.0.notify_one();
+            true
+        }
+
+        pub(crate) fn notify_all(&self) -> usize {
+            self.0.notify_all();
+            0
+        }
+    }
+}
+
+pub(crate) mod cell {
+    pub(crate) use loom::cell::UnsafeCell;
+}
+
+pub(crate) mod thread {
+    pub(crate) use loom::thread::{Builder, JoinHandle};
+}
+
+pub(crate) mod deque;
+
+macro_rules! corio_thread_local {
+    ($($tt:tt)*) => { loom::thread_local!($($tt)*); };
+}
+pub(crate) use corio_thread_local as thread_local;

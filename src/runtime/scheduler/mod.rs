@@ -1,0 +1,237 @@
+//! The multi-thread work-stealing scheduler: what the workers share.
+
+pub(crate) mod idle;
+pub(crate) mod local;
+pub(crate) mod worker;
+
+use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::context::{self, Scheduler};
+use crate::runtime::park::{Parker, Unparker};
+use crate::task::{Header, Notified, OwnedTasks, Schedule, TaskInfo};
+use idle::Idle;
+use local::LocalOwner;
+
+/// What every worker (and every `Handle`) of one runtime shares.
+pub(crate) struct Shared {
+    /// Distinguishes runtimes, e.g. for the per-thread `block_on` state.
+    pub(crate) id: u64,
+    /// Tasks spawned or woken from outside the workers.
+    pub(crate) injector: Injector<Notified>,
+    /// One entry per worker, indexed by worker number.
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) idle: Idle,
+    /// Every unfinished `Send` task.
+    pub(crate) owned: OwnedTasks,
+    /// The local-task owners (worker threads and `block_on` threads), for
+    /// `all_tasks` and shutdown. Strong references: an owner holds nothing of
+    /// the runtime, so there is no cycle; workers unregister on exit, and the
+    /// list is emptied at shutdown.
+    pub(crate) local_owners: Mutex<Vec<Arc<LocalOwner>>>,
+    shutdown: AtomicBool,
+    /// Workers still running; shutdown waits for it to reach zero.
+    running: Mutex<usize>,
+    all_exited: Condvar,
+}
+
+/// What the others may touch of one worker.
+pub(crate) struct Remote {
+    pub(crate) stealer: Stealer<Notified>,
+    pub(crate) unparker: Unparker,
+    pub(crate) metrics: WorkerCounters,
+}
+
+/// A worker's counters; written only by that worker, read by anyone.
+#[derive(Default)]
+pub(crate) struct WorkerCounters {
+    pub(crate) polls: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) parks: AtomicU64,
+}
+
+/// What a new worker thread needs to start.
+pub(crate) struct WorkerStart {
+    pub(crate) index: usize,
+    pub(crate) run_queue: Deque<Notified>,
+    pub(crate) parker: Parker,
+}
+
+impl Shared {
+    /// Builds the shared state of `num_workers` workers, and what each worker
+    /// thread takes with it.
+    pub(crate) fn new(num_workers: usize) -> (Arc<Shared>, Vec<WorkerStart>) {
+        let mut remotes = Vec::with_capacity(num_workers);
+        let mut starts = Vec::with_capacity(num_workers);
+        for index in 0..num_workers {
+            let run_queue = Deque::new_fifo();
+            let parker = Parker::new();
+            remotes.push(Remote {
+                stealer: run_queue.stealer(),
+                unparker: parker.unparker(),
+                metrics: Default::default(),
+            });
+            starts.push(WorkerStart {
+                index,
+                run_queue,
+                parker,
+            });
+        }
+        let shared = Arc::new(Shared {
+            id: crate::loom::ids::next(),
+            injector: Injector::new(),
+            remotes: remotes.into_boxed_slice(),
+            idle: Idle::new(num_workers),
+            owned: OwnedTasks::new(num_workers * 4),
+            local_owners: Mutex::new(Vec::new()),
+            shutdown: AtomicBool::new(false),
+            running: Mutex::new(num_workers),
+            all_exited: Condvar::new(),
+        });
+        (shared, starts)
+    }
+
+    /// The body of worker thread `start.index`.
+    pub(crate) fn run_worker(shared: Arc<Shared>, start: WorkerStart) {
+        let local = Arc::new(LocalOwner::new(start.parker.unparker()));
+        shared.register_local_owner(&local);
+        let core = std::rc::Rc::new(worker::WorkerCore::new(
+            start.index,
+            shared.clone(),
+            start.run_queue,
+            local.clone(),
+        ));
+        core.run(start.parker);
+        shared.unregister_local_owner(&local);
+        let mut running = shared.running.lock();
+        *running -= 1;
+        if *running == 0 {
+            shared.all_exited.notify_all();
+        }
+    }
+
+    pub(crate) fn register_local_owner(&self, owner: &Arc<LocalOwner>) {
+        self.local_owners.lock().push(owner.clone());
+    }
+
+    fn unregister_local_owner(&self, owner: &Arc<LocalOwner>) {
+        self.local_owners.lock().retain(|o| !Arc::ptr_eq(o, owner));
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        // Acquire pairs with the Release in `begin_shutdown`: a worker that sees
+        // the flag sees the runtime's state as shutdown left it.
+        self.shutdown.load(Acquire)
+    }
+
+    /// Wakes one parked worker if nobody is searching for work already.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Called by the last searcher before it parks: if any queue has work,
+    /// make sure some worker is awake to take it.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending =
+            !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Queues a task from outside this runtime's workers.
+    pub(crate) fn schedule_remote(&self, task: Notified) {
+        self.injector.push(task);
+        self.notify_parked();
+    }
+
+    /// Sets the shutdown flag and wakes every worker so that it exits.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, AcqRel) {
+            return false;
+        }
+        for remote in self.remotes.iter() {
+            remote.unparker.unpark();
+        }
+        true
+    }
+
+    /// Waits until every worker thread has left its loop, for at most
+    /// `timeout`; `true` if they all did.
+    pub(crate) fn wait_workers_exited(&self, timeout: Option<std::time::Duration>) -> bool {
+        let mut running = self.running.lock();
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        while *running > 0 {
+            match deadline {
+                None => self.all_exited.wait(&mut running),
+                Some(deadline) => {
+                    if self
+                        .all_exited
+                        .wait_until(&mut running, deadline)
+                        .timed_out()
+                    {
+                        return *running == 0;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Cancels every task that is left once the workers have stopped: the
+    /// `Send` tasks, this thread's local tasks, and the queued notifications.
+    /// Local tasks of other `block_on` threads cannot be dropped here (their
+    /// futures may be `!Send`); their queues are closed and the tasks are
+    /// dropped when their thread next enters this runtime or exits.
+    pub(crate) fn finish_shutdown(&self) {
+        for task in self.owned.close_and_drain() {
+            task.shutdown();
+        }
+        if let Some(local) = context::take_block_on_local_owner(self.id) {
+            local.shutdown();
+        }
+        let owners = std::mem::take(&mut *self.local_owners.lock());
+        for owner in owners {
+            owner.close();
+        }
+        loop {
+            match self.injector.steal() {
+                Steal::Success(task) => drop(task),
+                Steal::Retry => {}
+                Steal::Empty => break,
+            }
+        }
+    }
+
+    /// Snapshots of every unfinished task.
+    pub(crate) fn all_tasks(&self) -> Vec<TaskInfo> {
+        let mut out = Vec::new();
+        self.owned.infos(&mut out);
+        let owners = self.local_owners.lock().clone();
+        for owner in owners {
+            owner.owned().infos(&mut out);
+        }
+        out
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified, is_yield: bool) {
+        let remote = context::with_scheduler(|sched| match sched {
+            Some(Scheduler::Worker(core)) if Arc::ptr_eq(&core.shared, self) => {
+                core.schedule_local(task, is_yield);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = remote {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.owned.remove(task)
+    }
+}

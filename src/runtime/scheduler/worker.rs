@@ -1,0 +1,267 @@
+//! One worker thread: its run queue, its LIFO slot, and its loop.
+//!
+//! ```text
+//! loop {
+//!     next_task()    every 61st tick the injector first (fairness), then the
+//!                    LIFO slot, the local queue, local (pinned) tasks, and a
+//!                    batch from the injector
+//!     steal_work()   if nothing: become a searcher (at most half the workers)
+//!                    and steal half of a random peer's queue, or a batch from
+//!                    the injector
+//!     park()         if still nothing: leave the searchers, check once more if
+//!                    last, and sleep until unparked
+//! }
+//! ```
+
+use super::{Remote, Shared};
+use crate::loom::deque::{Steal, Worker as Deque};
+use crate::loom::sync::atomic::Ordering::Relaxed;
+use crate::loom::sync::Arc;
+use crate::runtime::context::{self, Scheduler};
+use crate::runtime::park::Parker;
+use crate::runtime::scheduler::local::LocalOwner;
+use crate::task::Notified;
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// Every this many ticks the injector is checked before the local queue, so
+/// that a worker busy with its own tasks still picks up outside work.
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// Tasks run through the LIFO slot in a row before the slot is bypassed:
+/// two tasks waking each other would otherwise monopolise the worker.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// The state a worker thread keeps to itself. It lives in an `Rc` in the
+/// thread's context, so that a task polled here can schedule into it.
+pub(crate) struct WorkerCore {
+    pub(crate) index: usize,
+    pub(crate) shared: Arc<Shared>,
+    run_queue: Deque<Notified>,
+    /// The task most recently woken by this worker: run next, since its data
+    /// is hot in this core's cache (a message just sent to it, say).
+    lifo_slot: Cell<Option<Notified>>,
+    lifo_enabled: Cell<bool>,
+    is_searching: Cell<bool>,
+    tick: Cell<u32>,
+    rng: Cell<u32>,
+    pub(crate) local: Arc<LocalOwner>,
+}
+
+impl WorkerCore {
+    pub(crate) fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        run_queue: Deque<Notified>,
+        local: Arc<LocalOwner>,
+    ) -> WorkerCore {
+        WorkerCore {
+            index,
+            shared,
+            run_queue,
+            lifo_slot: Cell::new(None),
+            lifo_enabled: Cell::new(true),
+            is_searching: Cell::new(false),
+            tick: Cell::new(0),
+            rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+            local,
+        }
+    }
+
+    fn remote(&self) -> &Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    /// The body of a worker thread.
+    pub(crate) fn run(self: Rc<Self>, parker: Parker) {
+        let _enter = context::enter(Scheduler::Worker(self.clone()));
+        while !self.shared.is_shutdown() {
+            self.tick.set(self.tick.get().wrapping_add(1));
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+            } else if let Some(task) = self.steal_work() {
+                self.run_task(task);
+            } else {
+                self.park(&parker);
+            }
+        }
+        self.shutdown();
+    }
+
+    fn next_task(&self) -> Option<Notified> {
+        let tick = self.tick.get();
+        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = steal_one(|| self.shared.injector.steal()) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo_slot.take() {
+            return Some(task);
+        }
+        // Alternate which local source goes first so that neither the
+        // stealable queue nor the pinned tasks can starve the other.
+        let task = if tick % 2 == 0 {
+            self.run_queue.pop().or_else(|| self.local.pop())
+        } else {
+            self.local.pop().or_else(|| self.run_queue.pop())
+        };
+        task.or_else(|| steal_one(|| self.shared.injector.steal_batch_and_pop(&self.run_queue)))
+    }
+
+    fn steal_work(&self) -> Option<Notified> {
+        if !self.is_searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching.set(true);
+        }
+        let remotes = &self.shared.remotes;
+        let n = remotes.len();
+        let start = self.next_random() as usize % n;
+        loop {
+            let mut retry = false;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match remotes[victim].stealer.steal_batch_and_pop(&self.run_queue) {
+                    Steal::Success(task) => {
+                        bump(&self.remote().metrics.steals);
+                        return Some(task);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            match self.shared.injector.steal_batch_and_pop(&self.run_queue) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    fn run_task(&self, task: Notified) {
+        if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
+            // The last searcher found work: there may be more, so hand the
+            // search on to a sleeper.
+            self.shared.notify_parked();
+        }
+        self.lifo_enabled.set(true);
+        bump(&self.remote().metrics.polls);
+        task.run();
+        // Follow the chain of tasks this one woke, a few in a row.
+        for _ in 0..MAX_LIFO_POLLS {
+            let Some(next) = self.lifo_slot.take() else {
+                return;
+            };
+            bump(&self.remote().metrics.polls);
+            next.run();
+        }
+        if let Some(next) = self.lifo_slot.take() {
+            // Enough: queue it behind the others and stop using the slot until
+            // the next tick, so ping-ponging tasks cannot starve the queue.
+            self.lifo_enabled.set(false);
+            self.run_queue.push(next);
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Queues a task woken or spawned on this worker.
+    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
+        let notify = if is_yield || !self.lifo_enabled.get() {
+            self.run_queue.push(task);
+            true
+        } else {
+            match self.lifo_slot.replace(Some(task)) {
+                Some(prev) => {
+                    self.run_queue.push(prev);
+                    true
+                }
+                None => false,
+            }
+        };
+        // Work others could steal appeared: let a sleeper come and take it.
+        if notify {
+            self.shared.notify_parked();
+        }
+    }
+
+    fn has_local_work(&self) -> bool {
+        // All three are this thread's own, so the answer cannot go stale
+        // except by a foreign push to `local`, which also unparks us.
+        let lifo = self.lifo_slot.take();
+        let has = lifo.is_some();
+        self.lifo_slot.set(lifo);
+        has || !self.run_queue.is_empty() || self.local.has_tasks()
+    }
+
+    fn park(&self, parker: &Parker) {
+        if self.has_local_work() {
+            return;
+        }
+        let was_searching = self.is_searching.replace(false);
+        if self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+        {
+            // Last searcher leaving: work pushed while we were all searching
+            // would otherwise wait for the next producer.
+            self.shared.notify_if_work_pending();
+        }
+        bump(&self.remote().metrics.parks);
+        if !self.shared.is_shutdown() {
+            parker.park();
+        }
+        if self.shared.idle.transition_worker_from_parked(self.index) {
+            // A producer woke us and counted us as searching.
+            self.is_searching.set(true);
+        }
+    }
+
+    fn shutdown(&self) {
+        if self.is_searching.replace(false) {
+            self.shared.idle.transition_worker_from_searching();
+        }
+        // Queued notifications only hold references; the tasks themselves are
+        // cancelled through their owner lists.
+        drop(self.lifo_slot.take());
+        while let Some(task) = self.run_queue.pop() {
+            drop(task);
+        }
+        // Local tasks are ours alone to drop.
+        self.local.shutdown();
+    }
+
+    fn next_random(&self) -> u32 {
+        // xorshift32: enough to spread steal attempts across victims.
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+}
+
+/// Retries a steal until it is definitive.
+fn steal_one(mut f: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
+    loop {
+        match f() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => {}
+        }
+    }
+}
+
+/// Increments a counter that only this worker writes: a plain load and store,
+/// no read-modify-write on the hot path.
+fn bump(counter: &crate::loom::sync::atomic::AtomicU64) {
+    counter.store(counter.load(Relaxed) + 1, Relaxed);
+}

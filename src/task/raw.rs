@@ -1,0 +1,228 @@
+//! The task cell: one allocation holding the header, the scheduler handle,
+//! the future (later its output) and the join waker, and the type-erased
+//! handles that point into it.
+
+use super::harness;
+use super::state::State;
+use super::{JoinError, Schedule, TaskId};
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::AtomicUsize;
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+/// The type-erased part of a task, at offset 0 of its cell: everything a
+/// waker, a run queue or the owner list needs without knowing `F` or `S`.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) id: TaskId,
+    /// Given by `task::Builder::name`; `None` keeps unnamed tasks at one
+    /// allocation.
+    pub(crate) name: Option<Box<str>>,
+    /// Where the task was spawned (`#[track_caller]`).
+    pub(crate) location: &'static Location<'static>,
+    /// The task's slot in its owner list; only read or written under that
+    /// list's shard lock, which orders it.
+    pub(crate) owned_slot: AtomicUsize,
+}
+
+/// The operations that need the concrete `F` and `S`, monomorphised per
+/// spawned future type.
+pub(crate) struct Vtable {
+    /// Runs a notified task (consumes the `Notified` reference).
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Submits the task to its scheduler (the caller counted the reference).
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the cell.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output to `*dst` (a `Poll<Result<T, JoinError>>`) if the task
+    /// is complete, else registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// Drops the `Task<T>` handle's interest and reference.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown of a task removed from its owner list (consumes that
+    /// list's reference).
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// What the future slot holds over the task's life.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// The whole allocation. `repr(C)` keeps the header at offset 0 so that a
+/// `NonNull<Header>` can be cast back to the cell.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    pub(crate) header: Header,
+    pub(crate) scheduler: S,
+    /// The future or its output; owned by whoever holds `RUNNING`, or by the
+    /// handle after `COMPLETE` while `JOIN_INTEREST` is set.
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+    /// The handle's waker; ownership follows the `JOIN_WAKER` bit.
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+impl<F, S> Cell<F, S>
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    fn vtable() -> &'static Vtable {
+        &Vtable {
+            poll: harness::poll::<F, S>,
+            schedule: harness::schedule::<F, S>,
+            dealloc: harness::dealloc::<F, S>,
+            try_read_output: harness::try_read_output::<F, S>,
+            drop_join_handle: harness::drop_join_handle::<F, S>,
+            shutdown: harness::shutdown::<F, S>,
+        }
+    }
+}
+
+/// An untyped, uncounted pointer to a task. The wrappers that own references
+/// (`Notified`, `Task<T>`, wakers, the owner list's entry) are built on it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a `RawTask` is an address. What may be done through it is governed
+// by the state word, whose transitions are atomic; the `!Send` futures of
+// local tasks are only ever touched on their owner thread (see `local.rs`).
+unsafe impl Send for RawTask {}
+// SAFETY: as above; `&RawTask` gives nothing more than `RawTask`.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// Allocates a new task, in the `INITIAL` state with three references.
+    pub(crate) fn new<F, S>(
+        future: F,
+        scheduler: S,
+        id: TaskId,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> RawTask
+    where
+        F: Future + 'static,
+        S: Schedule,
+    {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                vtable: Cell::<F, S>::vtable(),
+                id,
+                name,
+                location,
+                owned_slot: AtomicUsize::new(usize::MAX),
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage::Running(future)),
+            join_waker: UnsafeCell::new(None),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    /// # Safety
+    /// `ptr` must point to the header of a live task cell.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn header_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: every `RawTask` in use is backed by a counted reference held
+        // by its user (a `Notified`, a handle, a waker, the owner list), so the
+        // cell outlives this borrow.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn poll(self) {
+        // SAFETY: the vtable was built for this cell's `F` and `S`.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    pub(crate) fn schedule(self) {
+        // SAFETY: as for `poll`.
+        unsafe { (self.header().vtable.schedule)(self.ptr) }
+    }
+
+    pub(crate) fn dealloc(self) {
+        // SAFETY: as for `poll`; callers only dealloc after the last
+        // reference was dropped.
+        unsafe { (self.header().vtable.dealloc)(self.ptr) }
+    }
+
+    /// # Safety
+    /// `dst` must point to a `Poll<Result<T, JoinError>>` of this task's `T`.
+    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+        // SAFETY: the vtable matches the cell; `dst` is the caller's promise.
+        unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
+    }
+
+    pub(crate) fn drop_join_handle(self) {
+        // SAFETY: as for `poll`.
+        unsafe { (self.header().vtable.drop_join_handle)(self.ptr) }
+    }
+
+    pub(crate) fn shutdown(self) {
+        // SAFETY: as for `poll`.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Drops one reference, freeing the task if it was the last.
+    pub(crate) fn drop_reference(self) {
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+}
+
+/// A task sitting in a run queue: owns one reference and the `NOTIFIED` bit.
+pub(crate) struct Notified {
+    raw: RawTask,
+}
+
+impl Notified {
+    /// # Safety
+    /// The caller hands over one counted reference and the notification.
+    pub(crate) unsafe fn from_raw(raw: RawTask) -> Notified {
+        Notified { raw }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// Polls (or cancels) the task; the reference is consumed.
+    pub(crate) fn run(self) {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw.poll();
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        // A queue dropped at shutdown: the task itself is cancelled through
+        // its owner list, here only the reference goes.
+        self.raw.drop_reference();
+    }
+}
+
+impl std::fmt::Debug for Notified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notified")
+            .field("id", &self.header().id)
+            .finish()
+    }
+}
