@@ -73,7 +73,7 @@ impl Handle {
     }
 
     /// Runs `future` to completion on the calling thread, like
-    /// [`Runtime::block_on`].
+    /// [`Runtime::block_on`](crate::Runtime::block_on).
     ///
     /// # Panics
     /// If called from inside a corio runtime.

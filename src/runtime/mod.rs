@@ -57,7 +57,8 @@ impl Runtime {
             },
             threads: Mutex::new(Vec::new()),
         };
-        for start in starts {
+        let num_workers = starts.len();
+        for (started, start) in starts.into_iter().enumerate() {
             let shared = shared.clone();
             let mut thread = crate::loom::thread::Builder::new()
                 .name(format!("{}-{}", builder.thread_name, start.index));
@@ -68,6 +69,9 @@ impl Runtime {
                 Ok(join) => rt.threads.lock().push(join),
                 Err(err) => {
                     // Workers that never started must not be waited for.
+                    rt.handle
+                        .shared
+                        .workers_never_started(num_workers - started);
                     drop(rt);
                     return Err(err);
                 }

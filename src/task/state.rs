@@ -70,7 +70,7 @@ const REF_MASK: usize = !(REF_ONE - 1);
 
 /// A new task: queued once, with a handle, and three references (the owner
 /// list's, the queued `Notified`'s and the handle's).
-const INITIAL: usize = REF_ONE * 3 | NOTIFIED | JOIN_INTEREST;
+const INITIAL: usize = (REF_ONE * 3) | NOTIFIED | JOIN_INTEREST;
 
 /// The atomic state word of one task.
 pub(crate) struct State {

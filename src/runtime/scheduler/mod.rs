@@ -5,7 +5,7 @@ pub(crate) mod local;
 pub(crate) mod worker;
 
 use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::context::{self, Scheduler};
 use crate::runtime::park::{Parker, Unparker};
@@ -103,10 +103,35 @@ impl Shared {
         ));
         core.run(start.parker);
         shared.unregister_local_owner(&local);
-        let mut running = shared.running.lock();
-        *running -= 1;
-        if *running == 0 {
+        let last = {
+            // The last worker keeps the count at one until it has finished
+            // below, so that shutdown waits for that work too.
+            let mut running = shared.running.lock();
+            if *running == 1 {
+                true
+            } else {
+                *running -= 1;
+                false
+            }
+        };
+        if last {
+            // No worker polls any more, so every `Send` task can be dropped
+            // here. Doing it in the last worker (not only in the thread that
+            // asked for shutdown) also covers a runtime dropped from inside
+            // one of its own tasks, where nobody else waits for the workers.
+            shared.cancel_send_tasks();
+            *shared.running.lock() = 0;
             shared.all_exited.notify_all();
+        }
+    }
+
+    /// Start-up failed after `n` workers could not be spawned: stop
+    /// counting them as running.
+    pub(crate) fn workers_never_started(&self, n: usize) {
+        let mut running = self.running.lock();
+        *running -= n;
+        if *running == 0 {
+            self.all_exited.notify_all();
         }
     }
 
@@ -119,7 +144,7 @@ impl Shared {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        // Acquire pairs with the Release in `begin_shutdown`: a worker that sees
+        // Acquire pairs with the swap in `begin_shutdown`: a worker that sees
         // the flag sees the runtime's state as shutdown left it.
         self.shutdown.load(Acquire)
     }
@@ -144,12 +169,23 @@ impl Shared {
     /// Queues a task from outside this runtime's workers.
     pub(crate) fn schedule_remote(&self, task: Notified) {
         self.injector.push(task);
+        // A wake that races with shutdown must not strand its notification
+        // (and so the task's memory) in an injector nobody drains any more.
+        // "push, fence, read the flag" here against "set the flag, fence,
+        // drain" there: at least one side sees the other (the SeqCst fences
+        // order the two store-then-load sequences).
+        fence(SeqCst);
+        if self.shutdown.load(SeqCst) {
+            self.drain_injector();
+            return;
+        }
         self.notify_parked();
     }
 
     /// Sets the shutdown flag and wakes every worker so that it exits.
     pub(crate) fn begin_shutdown(&self) -> bool {
-        if self.shutdown.swap(true, AcqRel) {
+        // SeqCst: part of the store-then-load pattern with `schedule_remote`.
+        if self.shutdown.swap(true, SeqCst) {
             return false;
         }
         for remote in self.remotes.iter() {
@@ -186,9 +222,7 @@ impl Shared {
     /// futures may be `!Send`); their queues are closed and the tasks are
     /// dropped when their thread next enters this runtime or exits.
     pub(crate) fn finish_shutdown(&self) {
-        for task in self.owned.close_and_drain() {
-            task.shutdown();
-        }
+        self.cancel_send_tasks();
         if let Some(local) = context::take_block_on_local_owner(self.id) {
             local.shutdown();
         }
@@ -196,6 +230,25 @@ impl Shared {
         for owner in owners {
             owner.close();
         }
+        self.drain_injector();
+    }
+
+    /// Closes the owner list to new tasks and cancels every task in it. Safe
+    /// to call more than once and from several threads: each task is drained
+    /// once, and a task still being polled by a worker that outlived a
+    /// shutdown timeout is cancelled by that worker when its poll returns.
+    fn cancel_send_tasks(&self) {
+        for task in self.owned.close_and_drain() {
+            task.shutdown();
+        }
+        self.drain_injector();
+    }
+
+    /// Drops the queued notifications (references only; the tasks themselves
+    /// are cancelled through the owner list).
+    fn drain_injector(&self) {
+        // Pairs with the fence in `schedule_remote` (see there).
+        fence(SeqCst);
         loop {
             match self.injector.steal() {
                 Steal::Success(task) => drop(task),
