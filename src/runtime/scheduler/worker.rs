@@ -3,8 +3,8 @@
 //! ```text
 //! loop {
 //!     next_task()    every 61st tick the injector first (fairness), then the
-//!                    LIFO slot, the local queue, local (pinned) tasks, and a
-//!                    batch from the injector
+//!                    LIFO slot, the local queue, local (pinned) tasks, a
+//!                    batch from the injector, and last the tasks that yielded
 //!     steal_work()   if nothing: become a searcher (at most half the workers)
 //!                    and steal half of a random peer's queue, or a batch from
 //!                    the injector
@@ -21,7 +21,7 @@ use crate::runtime::context::{self, Scheduler};
 use crate::runtime::park::Parker;
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::task::Notified;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// Every this many ticks the injector is checked before the local queue, so
@@ -42,6 +42,13 @@ pub(crate) struct WorkerCore {
     /// is hot in this core's cache (a message just sent to it, say).
     lifo_slot: Cell<Option<Notified>>,
     lifo_enabled: Cell<bool>,
+    /// Tasks that yielded (or were woken while running): they go behind
+    /// everything else that is ready, including outside work in the injector,
+    /// and are moved to the run queue when the worker runs out of other work
+    /// or every `GLOBAL_QUEUE_INTERVAL` ticks. Without this, tasks that keep
+    /// yielding keep the local queue non-empty and outside work waits for
+    /// the periodic one-task fairness check.
+    deferred: RefCell<Vec<Notified>>,
     is_searching: Cell<bool>,
     tick: Cell<u32>,
     rng: Cell<u32>,
@@ -61,6 +68,7 @@ impl WorkerCore {
             run_queue,
             lifo_slot: Cell::new(None),
             lifo_enabled: Cell::new(true),
+            deferred: RefCell::new(Vec::new()),
             is_searching: Cell::new(false),
             tick: Cell::new(0),
             rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
@@ -91,6 +99,7 @@ impl WorkerCore {
     fn next_task(&self) -> Option<Notified> {
         let tick = self.tick.get();
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            self.flush_deferred();
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -106,6 +115,29 @@ impl WorkerCore {
             self.local.pop().or_else(|| self.run_queue.pop())
         };
         task.or_else(|| steal_one(|| self.shared.injector.steal_batch_and_pop(&self.run_queue)))
+            .or_else(|| {
+                // Nothing else is ready: the tasks that yielded get their turn.
+                if self.flush_deferred() {
+                    self.run_queue.pop()
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Moves the deferred tasks to the run queue, in the order they yielded;
+    /// `true` if there were any.
+    fn flush_deferred(&self) -> bool {
+        let mut deferred = self.deferred.borrow_mut();
+        if deferred.is_empty() {
+            return false;
+        }
+        for task in deferred.drain(..) {
+            self.run_queue.push(task);
+        }
+        drop(deferred);
+        self.shared.notify_parked();
+        true
     }
 
     fn steal_work(&self) -> Option<Notified> {
@@ -173,7 +205,11 @@ impl WorkerCore {
 
     /// Queues a task woken or spawned on this worker.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
-        let notify = if is_yield || !self.lifo_enabled.get() {
+        if is_yield {
+            self.deferred.borrow_mut().push(task);
+            return;
+        }
+        let notify = if !self.lifo_enabled.get() {
             self.run_queue.push(task);
             true
         } else {
@@ -197,7 +233,9 @@ impl WorkerCore {
         let lifo = self.lifo_slot.take();
         let has = lifo.is_some();
         self.lifo_slot.set(lifo);
-        has || !self.run_queue.is_empty() || self.local.has_tasks()
+        has || !self.run_queue.is_empty()
+            || self.local.has_tasks()
+            || !self.deferred.borrow().is_empty()
     }
 
     fn park(&self, parker: &Parker) {
@@ -231,6 +269,7 @@ impl WorkerCore {
         // Queued notifications only hold references; the tasks themselves are
         // cancelled through their owner lists.
         drop(self.lifo_slot.take());
+        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         while let Some(task) = self.run_queue.pop() {
             drop(task);
         }
