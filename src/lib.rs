@@ -17,11 +17,14 @@
 
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
+pub(crate) mod io;
 mod loom;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
 pub use runtime::{run, Builder, Handle, Runtime};
+pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};
 pub use task::{
     all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,
 };

@@ -27,6 +27,16 @@ pub(crate) mod sync {
                 inner: Some(self.0.lock().unwrap()),
             }
         }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(|g| MutexGuard { inner: Some(g) })
+        }
+    }
+
+    impl<T: Default> Default for Mutex<T> {
+        fn default() -> Mutex<T> {
+            Mutex::new(T::default())
+        }
     }
 
     impl<T> std::ops::Deref for MutexGuard<'_, T> {
@@ -105,3 +115,6 @@ macro_rules! corio_thread_local {
     ($($tt:tt)*) => { loom::thread_local!($($tt)*); };
 }
 pub(crate) use corio_thread_local as thread_local;
+
+pub(crate) mod clock;
+pub(crate) mod sys;

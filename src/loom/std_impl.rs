@@ -1,7 +1,7 @@
 //! The production half of the facade: std atomics and cells, parking_lot locks.
 
 pub(crate) mod sync {
-    pub(crate) use parking_lot::{Condvar, Mutex};
+    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::sync::Arc;
 
     pub(crate) mod atomic {
@@ -46,3 +46,19 @@ macro_rules! corio_thread_local {
     ($($tt:tt)*) => { std::thread_local!($($tt)*); };
 }
 pub(crate) use corio_thread_local as thread_local;
+
+/// The monotonic clock. Under loom a mock that only moves when a model (or a
+/// timed park) advances it, since loom explores schedules, not time.
+pub(crate) mod clock {
+    pub(crate) use std::time::Instant;
+
+    #[inline]
+    pub(crate) fn now() -> Instant {
+        Instant::now()
+    }
+}
+
+/// The OS seam of a worker's event loop: `mio` here, a mock under loom.
+pub(crate) mod sys {
+    pub(crate) use mio::{Events, Poll, Token, Waker};
+}

@@ -52,10 +52,11 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     }
     PARKER.with(|parker| {
         let local = context::block_on_local_owner(shared, || parker.unparker());
-        let _enter = context::enter(Scheduler::BlockOn {
-            shared: shared.clone(),
-            local: local.clone(),
-        });
+        // Timers and sockets made on this thread go to one worker's event
+        // loop, spread over the workers by thread.
+        let n = shared.remotes.len();
+        let driver = shared.remotes[context::thread_seed() % n].driver.clone();
+        let _enter = context::enter(Scheduler::BlockOn { shared: shared.clone(), local: local.clone(), driver });
         // The waker needs std's `Arc` for `Wake`; the flag and the unparker
         // inside are the facade's, which is what loom checks.
         let main = std::sync::Arc::new(MainWaker {
@@ -69,6 +70,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             // Acquire pairs with the waker's Release.
             if main.woken.swap(false, Acquire) {
                 let _no_task = context::clear_current_task();
+                super::coop::reset();
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
                 }

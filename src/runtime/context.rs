@@ -7,6 +7,7 @@
 
 use crate::loom::sync::Arc;
 use crate::loom::thread_local;
+use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::Shared;
@@ -24,6 +25,9 @@ pub(crate) enum Scheduler {
     BlockOn {
         shared: Arc<Shared>,
         local: Arc<LocalOwner>,
+        /// The worker event loop that this thread's timers and sockets use
+        /// (it has none of its own).
+        driver: Arc<Driver>,
     },
 }
 
@@ -32,6 +36,13 @@ impl Scheduler {
         match self {
             Scheduler::Worker(core) => &core.shared,
             Scheduler::BlockOn { shared, .. } => shared,
+        }
+    }
+
+    fn driver(&self) -> &Arc<Driver> {
+        match self {
+            Scheduler::Worker(core) => &core.shared.remotes[core.index].driver,
+            Scheduler::BlockOn { driver, .. } => driver,
         }
     }
 
@@ -133,6 +144,19 @@ pub(crate) fn current_handle(what: &str) -> Handle {
     }
 }
 
+/// The event loop that timers and sockets created on this thread belong to:
+/// the worker's own, or for a `block_on` thread the worker it was given.
+///
+/// # Panics
+/// Outside a runtime, with a message naming `what` was called.
+#[track_caller]
+pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
+    match with_scheduler(|s| s.map(|s| s.driver().clone())) {
+        Some(driver) => driver,
+        None => panic!("{what} must be called from inside a corio runtime (inside `corio::run`, `Runtime::block_on` or a task)"),
+    }
+}
+
 /// The local-task owner of this thread, if it is a worker or in `block_on`.
 pub(crate) fn current_local_owner() -> Option<Arc<LocalOwner>> {
     with_scheduler(|s| s.map(|s| s.local().clone()))
@@ -220,4 +244,14 @@ pub(crate) fn with_current_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
     // thread (see `set_current_task`), and the poller holds a reference, so
     // the header is live for the whole call.
     Some(f(unsafe { ptr.as_ref() }))
+}
+
+/// A number that differs between threads (for spreading per-thread choices).
+pub(crate) fn thread_seed() -> usize {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new has fixed keys: the same thread gets the same answer,
+    // which loom's replays of a model need.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().id().hash(&mut h);
+    h.finish() as usize
 }

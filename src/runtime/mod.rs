@@ -4,8 +4,10 @@
 mod block_on;
 mod builder;
 pub(crate) mod context;
+pub(crate) mod coop;
 mod handle;
 mod metrics;
+pub(crate) mod driver;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 
@@ -50,7 +52,7 @@ impl Runtime {
     }
 
     fn start(builder: Builder) -> io::Result<Runtime> {
-        let (shared, starts) = Shared::new(builder.num_workers());
+        let (shared, starts) = Shared::new(builder.num_workers())?;
         let rt = Runtime {
             handle: Handle {
                 shared: shared.clone(),

@@ -7,10 +7,9 @@
 //! work" followed by "someone queued work and unparked me" followed by "I
 //! park" cannot lose the wakeup.
 //!
-//! This is the one place a worker blocks. When workers become I/O event loops,
-//! `park` becomes "wait in my `mio::Poll` until an event, a timer or an
-//! unpark", and `unpark` becomes "fire my `mio::Waker`": the callers in the
-//! scheduler do not change.
+//! Workers sleep in their event loop instead (`runtime::driver`, which keeps
+//! the same token protocol around `epoll_wait`); an `Unparker` wakes either
+//! kind, so the code that queues a task and wakes its owner does not care.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
@@ -26,11 +25,14 @@ pub(crate) struct Parker {
 
 /// The waking end; any thread, any number of clones.
 #[derive(Clone)]
-pub(crate) struct Unparker {
-    inner: Arc<Inner>,
+pub(crate) enum Unparker {
+    /// A thread sleeping in a `Parker` (a `block_on` thread).
+    Thread(Arc<Inner>),
+    /// A worker sleeping in its event loop.
+    Driver(Arc<crate::runtime::driver::Driver>),
 }
 
-struct Inner {
+pub(crate) struct Inner {
     state: AtomicUsize,
     lock: Mutex<()>,
     cvar: Condvar,
@@ -48,9 +50,7 @@ impl Parker {
     }
 
     pub(crate) fn unparker(&self) -> Unparker {
-        Unparker {
-            inner: self.inner.clone(),
-        }
+        Unparker::Thread(self.inner.clone())
     }
 
     /// Blocks until an unpark token is available, and consumes it.
@@ -96,7 +96,10 @@ impl Unparker {
     /// Makes the parked thread return from `park`, or its next `park` return
     /// at once.
     pub(crate) fn unpark(&self) {
-        let inner = &*self.inner;
+        let inner = match self {
+            Unparker::Thread(inner) => &**inner,
+            Unparker::Driver(driver) => return driver.unpark(),
+        };
         // Release: publishes what the caller did before waking the thread.
         match inner.state.swap(NOTIFIED, Release) {
             EMPTY | NOTIFIED => {}

@@ -205,6 +205,7 @@ impl Notified {
 
     /// Polls (or cancels) the task; the reference is consumed.
     pub(crate) fn run(self) {
+        crate::runtime::coop::reset();
         let raw = self.raw;
         std::mem::forget(self);
         raw.poll();

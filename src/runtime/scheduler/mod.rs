@@ -8,7 +8,9 @@ use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::context::{self, Scheduler};
-use crate::runtime::park::{Parker, Unparker};
+use crate::loom::clock::{self, Instant};
+use crate::runtime::driver::Driver;
+use crate::runtime::park::Unparker;
 use crate::task::{Header, Notified, OwnedTasks, Schedule, TaskInfo};
 use idle::Idle;
 use local::LocalOwner;
@@ -33,12 +35,16 @@ pub(crate) struct Shared {
     /// Workers still running; shutdown waits for it to reach zero.
     running: Mutex<usize>,
     all_exited: Condvar,
+    /// Tick 0 of every worker's timers.
+    #[allow(dead_code)]
+    pub(crate) origin: Instant,
 }
 
 /// What the others may touch of one worker.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Notified>,
-    pub(crate) unparker: Unparker,
+    /// The worker's event loop: unparking it, its timers, its sources.
+    pub(crate) driver: Arc<Driver>,
     pub(crate) metrics: WorkerCounters,
 }
 
@@ -54,28 +60,23 @@ pub(crate) struct WorkerCounters {
 pub(crate) struct WorkerStart {
     pub(crate) index: usize,
     pub(crate) run_queue: Deque<Notified>,
-    pub(crate) parker: Parker,
 }
 
 impl Shared {
     /// Builds the shared state of `num_workers` workers, and what each worker
     /// thread takes with it.
-    pub(crate) fn new(num_workers: usize) -> (Arc<Shared>, Vec<WorkerStart>) {
+    pub(crate) fn new(num_workers: usize) -> std::io::Result<(Arc<Shared>, Vec<WorkerStart>)> {
+        let origin = clock::now();
         let mut remotes = Vec::with_capacity(num_workers);
         let mut starts = Vec::with_capacity(num_workers);
         for index in 0..num_workers {
             let run_queue = Deque::new_fifo();
-            let parker = Parker::new();
             remotes.push(Remote {
                 stealer: run_queue.stealer(),
-                unparker: parker.unparker(),
+                driver: Arc::new(Driver::new(origin)?),
                 metrics: Default::default(),
             });
-            starts.push(WorkerStart {
-                index,
-                run_queue,
-                parker,
-            });
+            starts.push(WorkerStart { index, run_queue });
         }
         let shared = Arc::new(Shared {
             id: crate::loom::ids::next(),
@@ -87,13 +88,15 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             running: Mutex::new(num_workers),
             all_exited: Condvar::new(),
+            origin,
         });
-        (shared, starts)
+        Ok((shared, starts))
     }
 
     /// The body of worker thread `start.index`.
     pub(crate) fn run_worker(shared: Arc<Shared>, start: WorkerStart) {
-        let local = Arc::new(LocalOwner::new(start.parker.unparker()));
+        let driver = shared.remotes[start.index].driver.clone();
+        let local = Arc::new(LocalOwner::new(Unparker::Driver(driver)));
         shared.register_local_owner(&local);
         let core = std::rc::Rc::new(worker::WorkerCore::new(
             start.index,
@@ -101,7 +104,7 @@ impl Shared {
             start.run_queue,
             local.clone(),
         ));
-        core.run(start.parker);
+        core.run();
         shared.unregister_local_owner(&local);
         let last = {
             // The last worker keeps the count at one until it has finished
@@ -152,7 +155,7 @@ impl Shared {
     /// Wakes one parked worker if nobody is searching for work already.
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.remotes[index].unparker.unpark();
+            self.remotes[index].driver.unpark();
         }
     }
 
@@ -189,7 +192,7 @@ impl Shared {
             return false;
         }
         for remote in self.remotes.iter() {
-            remote.unparker.unpark();
+            remote.driver.unpark();
         }
         true
     }
@@ -223,6 +226,9 @@ impl Shared {
     /// dropped when their thread next enters this runtime or exits.
     pub(crate) fn finish_shutdown(&self) {
         self.cancel_send_tasks();
+        for remote in self.remotes.iter() {
+            remote.driver.shutdown();
+        }
         if let Some(local) = context::take_block_on_local_owner(self.id) {
             local.shutdown();
         }

@@ -18,7 +18,8 @@ use crate::loom::deque::{Steal, Worker as Deque};
 use crate::loom::sync::atomic::Ordering::Relaxed;
 use crate::loom::sync::Arc;
 use crate::runtime::context::{self, Scheduler};
-use crate::runtime::park::Parker;
+use crate::loom::clock;
+use crate::runtime::driver::{Driver, HANDOFF_AFTER};
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::task::Notified;
 use std::cell::{Cell, RefCell};
@@ -31,6 +32,9 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 /// Tasks run through the LIFO slot in a row before the slot is bypassed:
 /// two tasks waking each other would otherwise monopolise the worker.
 const MAX_LIFO_POLLS: u32 = 3;
+
+/// Every this many ticks a busy worker polls its event loop without blocking.
+const EVENT_INTERVAL: u32 = 61;
 
 /// The state a worker thread keeps to itself. It lives in an `Rc` in the
 /// thread's context, so that a task polled here can schedule into it.
@@ -81,19 +85,29 @@ impl WorkerCore {
     }
 
     /// The body of a worker thread.
-    pub(crate) fn run(self: Rc<Self>, parker: Parker) {
+    pub(crate) fn run(self: Rc<Self>) {
         let _enter = context::enter(Scheduler::Worker(self.clone()));
         while !self.shared.is_shutdown() {
-            self.tick.set(self.tick.get().wrapping_add(1));
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick % EVENT_INTERVAL == 0 {
+                // Busy: still look at I/O and timers now and then, so that a
+                // long run queue cannot starve them.
+                self.driver().poll_now();
+            }
             if let Some(task) = self.next_task() {
                 self.run_task(task);
             } else if let Some(task) = self.steal_work() {
                 self.run_task(task);
             } else {
-                self.park(&parker);
+                self.park();
             }
         }
         self.shutdown();
+    }
+
+    fn driver(&self) -> &Driver {
+        &self.remote().driver
     }
 
     fn next_task(&self) -> Option<Notified> {
@@ -238,27 +252,62 @@ impl WorkerCore {
             || !self.deferred.borrow().is_empty()
     }
 
-    fn park(&self, parker: &Parker) {
+    fn park(&self) {
+        let driver = self.driver();
+        // A timer due now makes work: fire before deciding to sleep.
+        let now = clock::now();
+        driver.fire_timers(now);
+        if self.has_local_work() {
+            return;
+        }
+        // Before sleeping, poll the event loop of any peer stuck in a long
+        // task poll (its readiness and timers would otherwise wait for it).
+        let mut watch_peer = false;
+        for (i, remote) in self.shared.remotes.iter().enumerate() {
+            if i != self.index && !remote.driver.is_parked() && remote.driver.has_watchable() {
+                watch_peer = true;
+                remote.driver.try_handoff();
+            }
+        }
         if self.has_local_work() {
             return;
         }
         let was_searching = self.is_searching.replace(false);
-        if self
-            .shared
-            .idle
-            .transition_worker_to_parked(self.index, was_searching)
-        {
+        if self.shared.idle.transition_worker_to_parked(self.index, was_searching) {
             // Last searcher leaving: work pushed while we were all searching
             // would otherwise wait for the next producer.
             self.shared.notify_if_work_pending();
         }
         bump(&self.remote().metrics.parks);
-        if !self.shared.is_shutdown() {
-            parker.park();
+        let mut timeout = driver.next_timer_timeout(now);
+        if watch_peer {
+            // A peer with sources or timers is awake: come back soon to check
+            // that it is still polling them.
+            timeout = Some(timeout.map_or(HANDOFF_AFTER, |t| t.min(HANDOFF_AFTER)));
         }
+        let polled = if self.shared.is_shutdown() { None } else { Some(driver.park(timeout)) };
         if self.shared.idle.transition_worker_from_parked(self.index) {
             // A producer woke us and counted us as searching.
             self.is_searching.set(true);
+        }
+        if let Some(polled) = polled {
+            driver.dispatch(polled);
+        }
+        self.wake_watcher_if_alone();
+    }
+
+    /// Leaving a sleep with sources or timers while every peer sleeps without
+    /// a deadline: nobody would notice if the next task poll ran for seconds.
+    /// Wake one peer, which then checks on us every `HANDOFF_AFTER` while we
+    /// are awake, and sleeps for good once we sleep again.
+    fn wake_watcher_if_alone(&self) {
+        let remotes = &self.shared.remotes;
+        if remotes.len() < 2 || !self.driver().has_watchable() {
+            return;
+        }
+        let alone = remotes.iter().enumerate().all(|(i, r)| i == self.index || r.driver.is_parked());
+        if alone {
+            remotes[(self.index + 1) % remotes.len()].driver.unpark();
         }
     }
 

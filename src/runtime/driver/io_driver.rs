@@ -1,0 +1,118 @@
+//! The sources registered with one driver: registering, dispatching events,
+//! deregistering.
+
+use crate::io::scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use crate::io::slab::Sources;
+use crate::loom::sync::{Arc, Mutex};
+use mio::event::{Event, Source};
+use mio::{Interest, Token};
+use std::io;
+
+pub(crate) struct Registry {
+    registry: mio::Registry,
+    table: Mutex<Table>,
+}
+
+struct Table {
+    sources: Sources,
+    /// Scratch space for `dispatch`, kept to avoid an allocation per poll.
+    scratch: Vec<(Arc<ScheduledIo>, usize)>,
+    closed: bool,
+}
+
+impl Registry {
+    pub(crate) fn new(registry: mio::Registry) -> Registry {
+        Registry { registry, table: Mutex::new(Table { sources: Sources::default(), scratch: Vec::new(), closed: false }) }
+    }
+
+    /// Registers `source` for `interest`, edge-triggered.
+    pub(crate) fn register(&self, source: &mut impl Source, interest: Interest) -> io::Result<(usize, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::default());
+        let token = {
+            let mut table = self.table.lock();
+            if table.closed {
+                return Err(io::Error::other("the corio runtime this socket belongs to has shut down"));
+            }
+            table.sources.insert(io.clone()).ok_or_else(|| io::Error::other("too many sources on one corio worker"))?
+        };
+        if let Err(e) = self.registry.register(source, Token(token), interest) {
+            self.table.lock().sources.remove(token);
+            return Err(e);
+        }
+        Ok((token, io))
+    }
+
+    /// Removes `source`. Its slot is freed first, so an event for it still in
+    /// a batch being dispatched finds no entry (or one of another generation)
+    /// and is dropped; the readiness state itself lives on in the `Arc` of a
+    /// dispatcher that already looked it up, which only sets bits nobody reads.
+    pub(crate) fn deregister(&self, token: usize, source: &mut impl Source) -> io::Result<()> {
+        let io = self.table.lock().sources.remove(token);
+        if let Some(io) = io {
+            io.clear_wakers();
+        }
+        self.registry.deregister(source)
+    }
+
+    /// Sets the readiness of the sources named by `events`; returns how many
+    /// events there were.
+    pub(crate) fn dispatch<'a>(&self, events: impl Iterator<Item = &'a Event>) -> usize {
+        let mut ready = {
+            let mut table = self.table.lock();
+            let mut scratch = std::mem::take(&mut table.scratch);
+            for event in events {
+                if let Some(io) = table.sources.get(event.token().0) {
+                    scratch.push((io.clone(), readiness(event)));
+                }
+            }
+            scratch
+        };
+        let n = ready.len();
+        // Outside the table lock: a waker may drop (deregister) a source.
+        for (io, bits) in ready.drain(..) {
+            io.set_readiness(bits);
+        }
+        let mut table = self.table.lock();
+        if table.scratch.capacity() < ready.capacity() {
+            table.scratch = ready;
+        }
+        n
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.table.lock().sources.len()
+    }
+
+    /// Marks every source closed and wakes its waiters, which then see an
+    /// error instead of waiting forever on a driver that no longer runs.
+    pub(crate) fn shutdown(&self) {
+        let all = {
+            let mut table = self.table.lock();
+            table.closed = true;
+            table.sources.drain()
+        };
+        for io in all {
+            io.set_readiness(READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR);
+        }
+    }
+}
+
+fn readiness(event: &Event) -> usize {
+    let mut bits = 0;
+    if event.is_readable() {
+        bits |= READABLE;
+    }
+    if event.is_writable() {
+        bits |= WRITABLE;
+    }
+    if event.is_read_closed() {
+        bits |= READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        bits |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        bits |= ERROR;
+    }
+    bits
+}

@@ -1,0 +1,310 @@
+//! A worker's event loop: its `mio::Poll`, its timers, and how it sleeps.
+//!
+//! Each worker owns one `Driver`. The worker sleeps in `park`, which is
+//! `epoll_wait` on its own `Poll` with the nearest timer as the timeout, and
+//! is woken by `unpark`, which fires the `Poll`'s `mio::Waker` (an eventfd
+//! write) only if the worker is actually asleep in it. A busy worker polls its
+//! driver with a zero timeout every 61 ticks so that a long run queue does not
+//! starve I/O.
+//!
+//! The `Poll` sits behind a mutex that its owner holds while it polls or
+//! sleeps. When the owner is stuck in one long task poll, an idle worker
+//! `try_lock`s that mutex and polls the driver for it (`try_handoff`):
+//! readiness and timers of a busy core are delivered within a few
+//! milliseconds instead of waiting for the long poll to end.
+//!
+//! Timers live in a per-driver timing wheel behind their own mutex, so that a
+//! timer can be set or cancelled from any thread (a task stolen to another
+//! core drops its `Sleep` there) while the owner sleeps in `epoll_wait`.
+
+use crate::loom::clock::{self, Instant};
+use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use crate::loom::sync::{Mutex, MutexGuard};
+use crate::loom::sys;
+use crate::time::wheel::{Fired, TimerKey, Wheel};
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+#[cfg(not(loom))]
+pub(crate) mod io_driver;
+
+/// The token of the driver's own waker; sources use tokens from 1.
+const WAKER_TOKEN: sys::Token = sys::Token(0);
+
+/// Park states (an unpark token, as with `std::thread::park`).
+const AWAKE: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// `next_wake` of an owner that is awake (it will look at its timers itself).
+const WAKE_AWAKE: u64 = 0;
+/// `next_wake` of an owner asleep with no timer.
+const WAKE_NEVER: u64 = u64::MAX;
+
+/// A driver not polled for this long is polled by an idle worker.
+pub(crate) const HANDOFF_AFTER: Duration = Duration::from_millis(2);
+
+pub(crate) struct Driver {
+    state: AtomicUsize,
+    io: Mutex<IoCore>,
+    waker: sys::Waker,
+    #[cfg(not(loom))]
+    pub(crate) sources: io_driver::Registry,
+    timers: Mutex<TimerCore>,
+    /// Tick 0 of every driver of the runtime, so that ticks compare.
+    origin: Instant,
+    /// The tick at which the sleeping owner will wake by itself: a timer set
+    /// earlier than this must unpark it. `WAKE_AWAKE` while it runs.
+    next_wake: AtomicU64,
+    /// Milliseconds since `origin` of the last poll of this driver.
+    last_polled: AtomicU64,
+    pub(crate) io_events: AtomicU64,
+    pub(crate) timers_fired: AtomicU64,
+}
+
+struct IoCore {
+    poll: sys::Poll,
+    events: sys::Events,
+}
+
+struct TimerCore {
+    wheel: Wheel,
+    /// Reused buffer of fired timers, woken outside the lock.
+    fired: Vec<Fired>,
+}
+
+/// The driver's `Poll`, held by whoever polls it; dropping it releases the
+/// driver to others.
+pub(crate) struct Polled<'a> {
+    core: MutexGuard<'a, IoCore>,
+}
+
+impl Driver {
+    pub(crate) fn new(origin: Instant) -> io::Result<Driver> {
+        let poll = sys::Poll::new()?;
+        let waker = sys::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        #[cfg(not(loom))]
+        let sources = io_driver::Registry::new(poll.registry().try_clone()?);
+        Ok(Driver {
+            state: AtomicUsize::new(AWAKE),
+            io: Mutex::new(IoCore { poll, events: sys::Events::with_capacity(1024) }),
+            waker,
+            #[cfg(not(loom))]
+            sources,
+            timers: Mutex::new(TimerCore { wheel: Wheel::new(), fired: Vec::new() }),
+            origin,
+            next_wake: AtomicU64::new(WAKE_AWAKE),
+            last_polled: AtomicU64::new(0),
+            io_events: AtomicU64::new(0),
+            timers_fired: AtomicU64::new(0),
+        })
+    }
+
+    /// The tick of `t`, rounded up: a timer never fires before its deadline.
+    pub(crate) fn deadline_tick(&self, t: Instant) -> u64 {
+        let nanos = t.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX - 1)
+    }
+
+    /// The tick that `t` is in (rounded down).
+    fn now_tick(&self, t: Instant) -> u64 {
+        u64::try_from(t.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    // ---- sleeping and waking -------------------------------------------
+
+    /// Owner only: sleeps in the `Poll` until an event, an unpark, or
+    /// `timeout`, whichever is first. The caller then updates its idle state
+    /// and calls `dispatch` with the returned guard, so the events are handed
+    /// out after the worker counts as awake again.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> Polled<'_> {
+        let mut core = self.io.lock();
+        // Publish when we will wake by ourselves, under the timer lock so that
+        // a timer set concurrently either is seen by `next_timer_timeout`
+        // (called by the worker before this) or sees this value and unparks.
+        let now = clock::now();
+        let wake_tick = timeout
+            .and_then(|t| now.checked_add(t))
+            .map_or(WAKE_NEVER, |t| self.deadline_tick(t).max(1));
+        {
+            let _timers = self.timers.lock();
+            self.next_wake.store(wake_tick, SeqCst);
+        }
+        // Any timer set before this store was seen by the caller's timeout
+        // computation, or it will see `wake_tick` and unpark us; the token
+        // below makes that unpark stick even if it lands before we sleep.
+        match self.state.compare_exchange(AWAKE, PARKED, SeqCst, SeqCst) {
+            Ok(_) => {
+                let IoCore { poll, events } = &mut *core;
+                if let Err(e) = poll.poll(events, timeout) {
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        panic!("corio: polling the worker's event loop failed: {e}");
+                    }
+                }
+                // Consume our state: PARKED, or NOTIFIED if someone unparked.
+                self.state.swap(AWAKE, SeqCst);
+            }
+            Err(_) => {
+                // NOTIFIED: an unpark arrived before we slept. Poll without
+                // blocking so that ready I/O is still collected.
+                self.state.store(AWAKE, SeqCst);
+                let IoCore { poll, events } = &mut *core;
+                let _ = poll.poll(events, Some(Duration::ZERO));
+            }
+        }
+        self.next_wake.store(WAKE_AWAKE, SeqCst);
+        Polled { core }
+    }
+
+    /// Wakes the owner if it sleeps in `park`, or makes its next `park`
+    /// return at once.
+    pub(crate) fn unpark(&self) {
+        // SeqCst: pairs with the owner's SeqCst transitions in `park`; the
+        // caller's queue push before this is visible once the owner wakes.
+        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
+            // Only an owner really asleep in epoll_wait costs a system call.
+            if let Err(e) = self.waker.wake() {
+                panic!("corio: waking a worker's event loop failed: {e}");
+            }
+        }
+    }
+
+    /// Whether the owner is asleep in `park` right now.
+    pub(crate) fn is_parked(&self) -> bool {
+        self.state.load(SeqCst) == PARKED
+    }
+
+    // ---- polling ---------------------------------------------------------
+
+    /// Owner's periodic check while busy: collects ready I/O and due timers
+    /// without blocking. Skipped if another worker is polling it right now.
+    pub(crate) fn poll_now(&self) {
+        if let Some(mut core) = self.io.try_lock() {
+            let IoCore { poll, events } = &mut *core;
+            let _ = poll.poll(events, Some(Duration::ZERO));
+            self.dispatch(Polled { core });
+        } else {
+            self.fire_timers(clock::now());
+        }
+    }
+
+    /// Another (idle) worker's attempt to poll this driver for its busy
+    /// owner. Returns `true` if it did.
+    pub(crate) fn try_handoff(&self) -> bool {
+        if self.is_parked() {
+            return false;
+        }
+        let now = clock::now();
+        let last = self.last_polled.load(Relaxed);
+        if self.now_tick(now).saturating_sub(last) < HANDOFF_AFTER.as_millis() as u64 {
+            return false;
+        }
+        let Some(mut core) = self.io.try_lock() else { return false };
+        let IoCore { poll, events } = &mut *core;
+        let _ = poll.poll(events, Some(Duration::ZERO));
+        self.dispatch(Polled { core });
+        true
+    }
+
+    /// Hands the collected events to their sources, releases the `Poll`, and
+    /// fires due timers. Wakers run on the calling thread: on a worker, the
+    /// woken tasks land in that worker's queue.
+    pub(crate) fn dispatch(&self, polled: Polled<'_>) {
+        let now = clock::now();
+        // Relaxed: a hint for `try_handoff`, never used to order memory.
+        self.last_polled.store(self.now_tick(now), Relaxed);
+        let core = polled.core;
+        #[cfg(not(loom))]
+        {
+            let n = self.sources.dispatch(core.events.iter().filter(|e| e.token() != WAKER_TOKEN));
+            if n > 0 {
+                self.io_events.fetch_add(n as u64, Relaxed);
+            }
+        }
+        #[cfg(loom)]
+        for event in core.events.iter() {
+            debug_assert_eq!(event.token(), WAKER_TOKEN);
+        }
+        drop(core);
+        self.fire_timers(now);
+    }
+
+    // ---- timers ------------------------------------------------------------
+
+    /// How long the owner may sleep before its next timer is due (`None`: no
+    /// timer).
+    pub(crate) fn next_timer_timeout(&self, now: Instant) -> Option<Duration> {
+        let next = self.timers.lock().wheel.next_expiration()?;
+        let now_tick = self.now_tick(now);
+        let at = self.origin + Duration::from_millis(next);
+        Some(if next <= now_tick { Duration::ZERO } else { at.saturating_duration_since(now) })
+    }
+
+    /// Whether this driver has anything another worker could need to
+    /// deliver for it: registered sources or armed timers.
+    pub(crate) fn has_watchable(&self) -> bool {
+        #[cfg(not(loom))]
+        if self.sources.len() > 0 {
+            return true;
+        }
+        self.timers.lock().wheel.len() > 0
+    }
+
+    /// Arms a timer for `deadline`; the owner is woken if it sleeps past it.
+    pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+        let tick = self.deadline_tick(deadline);
+        let mut timers = self.timers.lock();
+        let key = timers.wheel.insert(tick, deadline, Some(waker.clone()));
+        // Read under the lock: see `park` for the other side.
+        let wake = self.next_wake.load(SeqCst);
+        drop(timers);
+        if wake != WAKE_AWAKE && tick < wake {
+            self.unpark();
+        }
+        key
+    }
+
+    /// `true` if the timer fired, else stores `waker` for when it does.
+    pub(crate) fn poll_timer(&self, key: TimerKey, waker: &Waker) -> bool {
+        self.timers.lock().wheel.poll_fired(key, waker)
+    }
+
+    /// Forgets a timer, fired or not.
+    pub(crate) fn remove_timer(&self, key: TimerKey) {
+        self.timers.lock().wheel.remove(key);
+    }
+
+    /// Fires every timer due at `now`, in deadline-then-FIFO order.
+    pub(crate) fn fire_timers(&self, now: Instant) {
+        let now_tick = self.now_tick(now);
+        let mut fired = {
+            let mut timers = self.timers.lock();
+            match timers.wheel.next_expiration() {
+                Some(next) if next <= now_tick => {}
+                _ => return,
+            }
+            let mut fired = std::mem::take(&mut timers.fired);
+            timers.wheel.advance(now_tick, &mut fired);
+            fired
+        };
+        self.timers_fired.fetch_add(fired.len() as u64, Relaxed);
+        for f in fired.iter_mut() {
+            if let Some(w) = f.waker.take() {
+                w.wake();
+            }
+        }
+        fired.clear();
+        let mut timers = self.timers.lock();
+        if timers.fired.capacity() < fired.capacity() {
+            timers.fired = fired;
+        }
+    }
+
+    /// Runtime shutdown: every source is told it is closed, so nothing waits
+    /// on this driver any more.
+    pub(crate) fn shutdown(&self) {
+        #[cfg(not(loom))]
+        self.sources.shutdown();
+    }
+}
