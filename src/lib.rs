@@ -18,6 +18,9 @@
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
 mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_hooks;
 pub mod runtime;
 pub mod task;
 
