@@ -19,6 +19,9 @@
 
 pub(crate) mod io;
 mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_hooks;
 pub mod runtime;
 pub mod task;
 pub mod time;

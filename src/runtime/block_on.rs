@@ -52,6 +52,11 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     }
     PARKER.with(|parker| {
         let local = context::block_on_local_owner(shared, || parker.unparker());
+        if local.is_closed() {
+            // The runtime was shut down from another thread since this thread
+            // last ran it: drop the local tasks it left here.
+            local.shutdown();
+        }
         // Timers and sockets made on this thread go to one worker's event
         // loop, spread over the workers by thread.
         let n = shared.remotes.len();
@@ -75,8 +80,12 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                     return out;
                 }
             }
+            // Run the local tasks that were ready when this round began (up to
+            // a budget): one that yields goes behind the main future, which
+            // gets its turn first if it was woken (asyncio's FIFO ready queue).
+            let round = local.len().min(LOCAL_BUDGET);
             let mut ran = 0;
-            while ran < LOCAL_BUDGET {
+            while ran < round {
                 let Some(task) = local.pop() else { break };
                 task.run();
                 ran += 1;

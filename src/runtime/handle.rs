@@ -67,7 +67,7 @@ impl Handle {
         let shared = &self.shared;
         let (task, notified) = new_task(future, shared.clone(), &shared.owned, name, location);
         if let Some(notified) = notified {
-            crate::task::Schedule::schedule(shared, notified, false);
+            shared.schedule_new(notified);
         }
         task
     }

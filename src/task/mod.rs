@@ -30,8 +30,9 @@ use std::panic::Location;
 
 /// What a task needs from the scheduler it belongs to.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
-    /// Puts a notified task in a run queue. `is_yield` asks for the back of
-    /// the queue (the task was woken while it ran, e.g. by `yield_now`).
+    /// Puts a notified task in a run queue. `is_yield` says the task was woken
+    /// while it ran (e.g. by `yield_now`): it goes behind all other ready
+    /// work rather than into the LIFO slot.
     fn schedule(&self, task: Notified, is_yield: bool);
 
     /// Removes a completing task from the owner list; `true` if it was there

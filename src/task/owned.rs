@@ -89,6 +89,14 @@ impl OwnedTasks {
         }
     }
 
+    /// Closes the list to new tasks, leaving the entries in place (for an
+    /// owner whose tasks must be dropped later, on another thread).
+    pub(crate) fn close(&self) {
+        for shard in self.shards.iter() {
+            shard.lock().closed = true;
+        }
+    }
+
     /// Closes the list to new tasks and takes every entry out (each with its
     /// reference). Callers shut the tasks down without holding any lock, since
     /// a task's destructor may spawn or wake other tasks.

@@ -4,8 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Gives other tasks a turn: the current task goes to the back of its
-/// worker's run queue.
+/// Gives other tasks a turn: the current task runs again after every other
+/// task that is ready on its worker, and after work waiting in the shared
+/// injector queue.
 ///
 /// ```
 /// corio::run(async {

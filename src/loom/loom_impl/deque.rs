@@ -148,6 +148,18 @@ impl<T> Injector<T> {
         steal_half(&mut src, dest)
     }
 
+    /// Moves a batch to the back of `dest`, as `steal_batch_and_pop` without
+    /// the pop.
+    pub(crate) fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
+        let mut src = self.queue.lock();
+        if src.is_empty() {
+            return Steal::Empty;
+        }
+        let n = src.len().div_ceil(2).min(MAX_BATCH);
+        dest.queue.lock().extend(src.drain(..n));
+        Steal::Success(())
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.lock().is_empty()
     }

@@ -49,9 +49,19 @@ impl LocalOwner {
         &self.owned
     }
 
+    /// Whether `close` or `shutdown` ran.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.queue.lock().closed
+    }
+
     /// Whether a local task waits to run (a hint; see `len`).
     pub(crate) fn has_tasks(&self) -> bool {
         self.len.load(Relaxed) != 0
+    }
+
+    /// How many local tasks wait to run (a hint; see `len`).
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
     }
 
     /// The next local task to run. Owner thread only.
@@ -69,6 +79,8 @@ impl LocalOwner {
     /// later notifications are dropped. The tasks themselves stay until the
     /// owner thread calls `shutdown` (or exits), as only it may drop them.
     pub(crate) fn close(&self) {
+        // New local tasks are refused (cancelled at once) from now on.
+        self.owned.close();
         let queued = {
             let mut queue = self.queue.lock();
             queue.closed = true;

@@ -56,6 +56,41 @@ pub(crate) struct WorkerCounters {
     pub(crate) parks: AtomicU64,
 }
 
+/// A worker thread's last act, run by its drop.
+struct WorkerExit<'a> {
+    shared: &'a Arc<Shared>,
+    local: &'a Arc<LocalOwner>,
+}
+
+impl Drop for WorkerExit<'_> {
+    fn drop(&mut self) {
+        let shared = self.shared;
+        shared.unregister_local_owner(self.local);
+        let last = {
+            // The last worker keeps the count at one until it has finished
+            // below, so that shutdown waits for that work too.
+            let mut running = shared.running.lock();
+            if *running == 1 {
+                true
+            } else {
+                *running -= 1;
+                false
+            }
+        };
+        if last {
+            // No worker polls any more, so every `Send` task can be dropped
+            // here. Doing it in the last worker (not only in the thread that
+            // asked for shutdown) also covers a runtime dropped from inside
+            // one of its own tasks, where nobody else waits for the workers.
+            // (`finish_shutdown` is idempotent; the waiting thread runs it
+            // again for its own `block_on` tasks.)
+            shared.finish_shutdown();
+            *shared.running.lock() = 0;
+            shared.all_exited.notify_all();
+        }
+    }
+}
+
 /// What a new worker thread needs to start.
 pub(crate) struct WorkerStart {
     pub(crate) index: usize,
@@ -98,6 +133,12 @@ impl Shared {
         let driver = shared.remotes[start.index].driver.clone();
         let local = Arc::new(LocalOwner::new(Unparker::Driver(driver)));
         shared.register_local_owner(&local);
+        // Runs the exit bookkeeping even if the worker loop panics (a bug:
+        // task panics are caught), so that shutdown never waits forever.
+        let _exit = WorkerExit {
+            shared: &shared,
+            local: &local,
+        };
         let core = std::rc::Rc::new(worker::WorkerCore::new(
             start.index,
             shared.clone(),
@@ -105,27 +146,6 @@ impl Shared {
             local.clone(),
         ));
         core.run();
-        shared.unregister_local_owner(&local);
-        let last = {
-            // The last worker keeps the count at one until it has finished
-            // below, so that shutdown waits for that work too.
-            let mut running = shared.running.lock();
-            if *running == 1 {
-                true
-            } else {
-                *running -= 1;
-                false
-            }
-        };
-        if last {
-            // No worker polls any more, so every `Send` task can be dropped
-            // here. Doing it in the last worker (not only in the thread that
-            // asked for shutdown) also covers a runtime dropped from inside
-            // one of its own tasks, where nobody else waits for the workers.
-            shared.cancel_send_tasks();
-            *shared.running.lock() = 0;
-            shared.all_exited.notify_all();
-        }
     }
 
     /// Start-up failed after `n` workers could not be spawned: stop
@@ -222,8 +242,9 @@ impl Shared {
     /// Cancels every task that is left once the workers have stopped: the
     /// `Send` tasks, this thread's local tasks, and the queued notifications.
     /// Local tasks of other `block_on` threads cannot be dropped here (their
-    /// futures may be `!Send`); their queues are closed and the tasks are
-    /// dropped when their thread next enters this runtime or exits.
+    /// futures may be `!Send`); their owners are closed (new local tasks are
+    /// cancelled at once) and the tasks are dropped when their thread next
+    /// calls `block_on` on this runtime, or exits.
     pub(crate) fn finish_shutdown(&self) {
         self.cancel_send_tasks();
         for remote in self.remotes.iter() {
@@ -246,6 +267,17 @@ impl Shared {
     fn cancel_send_tasks(&self) {
         for task in self.owned.close_and_drain() {
             task.shutdown();
+        }
+        // Exited workers' queues may still hold notifications pushed by the
+        // destructors above: drop them (they would keep `Shared` alive).
+        for remote in self.remotes.iter() {
+            loop {
+                match remote.stealer.steal() {
+                    Steal::Success(task) => drop(task),
+                    Steal::Retry => {}
+                    Steal::Empty => break,
+                }
+            }
         }
         self.drain_injector();
     }
@@ -273,6 +305,23 @@ impl Shared {
             owner.owned().infos(&mut out);
         }
         out
+    }
+}
+
+impl Shared {
+    /// Queues a newly spawned task: on this runtime's worker, at the back of
+    /// its queue; elsewhere, in the injector.
+    pub(crate) fn schedule_new(&self, task: Notified) {
+        let remote = context::with_scheduler(|sched| match sched {
+            Some(Scheduler::Worker(core)) if std::ptr::eq(&*core.shared, self) => {
+                core.schedule_new(task);
+                None
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = remote {
+            self.schedule_remote(task);
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! loop {
-//!     next_task()    every 61st tick the injector first (fairness), then the
+//!     next_task()    every 61st tick yielded tasks and a batch of outside work
+//!                    join the back of the local queue (fairness); then the
 //!                    LIFO slot, the local queue, local (pinned) tasks, a
 //!                    batch from the injector, and last the tasks that yielded
 //!     steal_work()   if nothing: become a searcher (at most half the workers)
@@ -25,8 +26,8 @@ use crate::task::Notified;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// Every this many ticks the injector is checked before the local queue, so
-/// that a worker busy with its own tasks still picks up outside work.
+/// Every this many ticks outside work from the injector joins the local queue,
+/// so that a worker busy with its own tasks still picks it up.
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 
 /// Tasks run through the LIFO slot in a row before the slot is bypassed:
@@ -45,7 +46,6 @@ pub(crate) struct WorkerCore {
     /// The task most recently woken by this worker: run next, since its data
     /// is hot in this core's cache (a message just sent to it, say).
     lifo_slot: Cell<Option<Notified>>,
-    lifo_enabled: Cell<bool>,
     /// Tasks that yielded (or were woken while running): they go behind
     /// everything else that is ready, including outside work in the injector,
     /// and are moved to the run queue when the worker runs out of other work
@@ -71,11 +71,10 @@ impl WorkerCore {
             shared,
             run_queue,
             lifo_slot: Cell::new(None),
-            lifo_enabled: Cell::new(true),
             deferred: RefCell::new(Vec::new()),
             is_searching: Cell::new(false),
             tick: Cell::new(0),
-            rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+            rng: Cell::new((index as u32).wrapping_mul(0x9E37_79B9) | 1),
             local,
         }
     }
@@ -113,10 +112,11 @@ impl WorkerCore {
     fn next_task(&self) -> Option<Notified> {
         let tick = self.tick.get();
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            // Fairness: however long the local queue, yielded tasks and
+            // outside work join it now. They go to its back, not its front,
+            // so tasks keep running in the order they became ready.
             self.flush_deferred();
-            if let Some(task) = steal_one(|| self.shared.injector.steal()) {
-                return Some(task);
-            }
+            while let Steal::Retry = self.shared.injector.steal_batch(&self.run_queue) {}
         }
         if let Some(task) = self.lifo_slot.take() {
             return Some(task);
@@ -197,7 +197,6 @@ impl WorkerCore {
             // search on to a sleeper.
             self.shared.notify_parked();
         }
-        self.lifo_enabled.set(true);
         bump(&self.remote().metrics.polls);
         task.run();
         // Follow the chain of tasks this one woke, a few in a row.
@@ -209,9 +208,8 @@ impl WorkerCore {
             next.run();
         }
         if let Some(next) = self.lifo_slot.take() {
-            // Enough: queue it behind the others and stop using the slot until
-            // the next tick, so ping-ponging tasks cannot starve the queue.
-            self.lifo_enabled.set(false);
+            // Enough: queue it behind the others, so that tasks waking each
+            // other through the slot cannot starve the queue.
             self.run_queue.push(next);
             self.shared.notify_parked();
         }
@@ -223,22 +221,25 @@ impl WorkerCore {
             self.deferred.borrow_mut().push(task);
             return;
         }
-        let notify = if !self.lifo_enabled.get() {
-            self.run_queue.push(task);
-            true
-        } else {
-            match self.lifo_slot.replace(Some(task)) {
-                Some(prev) => {
-                    self.run_queue.push(prev);
-                    true
-                }
-                None => false,
-            }
-        };
-        // Work others could steal appeared: let a sleeper come and take it.
-        if notify {
-            self.shared.notify_parked();
+        // The first task woken by the current poll runs next (what woke it,
+        // a message say, is hot in this core's cache). Any further ones queue
+        // behind it in the order they were woken, and are stealable, so a
+        // sleeper is told.
+        let slot = self.lifo_slot.take();
+        if slot.is_none() {
+            self.lifo_slot.set(Some(task));
+            return;
         }
+        self.lifo_slot.set(slot);
+        self.run_queue.push(task);
+        self.shared.notify_parked();
+    }
+
+    /// Queues a task spawned on this worker: at the back, so that tasks start
+    /// in the order they were created (as in asyncio).
+    pub(crate) fn schedule_new(&self, task: Notified) {
+        self.run_queue.push(task);
+        self.shared.notify_parked();
     }
 
     fn has_local_work(&self) -> bool {
@@ -315,6 +316,9 @@ impl WorkerCore {
         if self.is_searching.replace(false) {
             self.shared.idle.transition_worker_from_searching();
         }
+        // Local tasks are ours alone to drop. First: their destructors may
+        // wake or spawn tasks into the queues emptied below.
+        self.local.shutdown();
         // Queued notifications only hold references; the tasks themselves are
         // cancelled through their owner lists.
         drop(self.lifo_slot.take());
@@ -322,8 +326,6 @@ impl WorkerCore {
         while let Some(task) = self.run_queue.pop() {
             drop(task);
         }
-        // Local tasks are ours alone to drop.
-        self.local.shutdown();
     }
 
     fn next_random(&self) -> u32 {

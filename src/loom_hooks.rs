@@ -1,0 +1,235 @@
+//! Internals exposed to the loom models of `loom-tests/`; compiled only under
+//! `--cfg loom`, hidden from the docs, and no part of corio's API.
+//!
+//! Most models drive corio through its public API (a `Runtime`, `block_on`,
+//! `Handle::spawn`, `Task`). What is here lets a model reach the pieces below
+//! that, to check one protocol with as few loom threads and operations as
+//! possible:
+//!
+//! * [`Parker`] / [`Unparker`]: the park/unpark seam every sleeping thread
+//!   uses, unchanged.
+//! * [`TaskSet`]: corio's real task cell, state word, harness, wakers,
+//!   `Task<T>` handle and owner list, bound to a minimal scheduler (a locked
+//!   queue that a model drains by hand), so that wake, cancel, completion and
+//!   handle drop can race without any worker loop in the way.
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::loom::sync::{Arc, Mutex};
+use crate::task::{new_task, Header, Notified, OwnedTasks, Schedule, Task};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+
+/// corio's `runtime::park::Parker`: the sleeping end.
+pub struct Parker(crate::runtime::park::Parker);
+
+/// corio's `runtime::park::Unparker`: the waking end.
+#[derive(Clone)]
+pub struct Unparker(crate::runtime::park::Unparker);
+
+impl Parker {
+    /// A parker with no token.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Parker {
+        Parker(crate::runtime::park::Parker::new())
+    }
+
+    /// A waking end for this parker.
+    pub fn unparker(&self) -> Unparker {
+        Unparker(self.0.unparker())
+    }
+
+    /// Blocks until a token is available, and consumes it.
+    pub fn park(&self) {
+        self.0.park()
+    }
+}
+
+impl Unparker {
+    /// Makes the parked thread (or its next `park`) return.
+    pub fn unpark(&self) {
+        self.0.unpark()
+    }
+}
+
+impl fmt::Debug for Parker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Parker")
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unparker")
+    }
+}
+
+/// A set of tasks on a scheduler that never runs anything by itself: woken
+/// tasks wait in a queue until a model calls [`run_one`](TaskSet::run_one)
+/// (from any loom thread). Cloning shares the set.
+///
+/// Each task cell holds the scheduler, so the set and its tasks reference
+/// each other until [`shutdown`](TaskSet::shutdown): a model that forgets to
+/// call it leaks, and loom says so.
+#[derive(Clone)]
+pub struct TaskSet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    queue: Mutex<Queue>,
+    owned: OwnedTasks,
+    /// Task cells deallocated (each drops its `Sched` exactly once).
+    freed: AtomicUsize,
+    /// Tasks polled or cancelled through `run_one`.
+    runs: AtomicUsize,
+}
+
+struct Queue {
+    tasks: VecDeque<Notified>,
+    closed: bool,
+}
+
+/// The scheduler handle stored in each task cell. Its drop is the cell's
+/// deallocation, which `TaskSet::freed` counts.
+struct Sched {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Sched {
+    fn drop(&mut self) {
+        self.inner.freed.fetch_add(1, Relaxed);
+    }
+}
+
+impl Schedule for Sched {
+    fn schedule(&self, task: Notified, _is_yield: bool) {
+        self.inner.push(task);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.inner.owned.remove(task)
+    }
+}
+
+impl Inner {
+    fn push(&self, task: Notified) {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            drop(queue);
+            // Shut down: the task was cancelled through the owner list.
+            drop(task);
+            return;
+        }
+        // The NOTIFIED bit makes a second `Notified` impossible.
+        assert!(
+            !queue
+                .tasks
+                .iter()
+                .any(|t| std::ptr::eq(t.header(), task.header())),
+            "a task was queued twice"
+        );
+        queue.tasks.push_back(task);
+    }
+}
+
+impl TaskSet {
+    /// An empty set.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> TaskSet {
+        TaskSet {
+            inner: Arc::new(Inner {
+                queue: Mutex::new(Queue {
+                    tasks: VecDeque::new(),
+                    closed: false,
+                }),
+                owned: OwnedTasks::new(1),
+                freed: AtomicUsize::new(0),
+                runs: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Spawns `future` (queued, not polled yet), as `Handle::spawn` does.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let sched = Sched {
+            inner: self.inner.clone(),
+        };
+        let (task, notified) = new_task(future, sched, &self.inner.owned, None, Location::caller());
+        if let Some(notified) = notified {
+            self.inner.push(notified);
+        }
+        task
+    }
+
+    /// Runs (polls, or cancels) the task at the front of the queue; `false`
+    /// if the queue was empty.
+    pub fn run_one(&self) -> bool {
+        let task = self.inner.queue.lock().tasks.pop_front();
+        match task {
+            Some(task) => {
+                self.inner.runs.fetch_add(1, Relaxed);
+                task.run();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs queued tasks until the queue is empty; returns how many ran.
+    pub fn run_all(&self) -> usize {
+        let mut n = 0;
+        while self.run_one() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Notifications waiting in the queue.
+    pub fn queued(&self) -> usize {
+        self.inner.queue.lock().tasks.len()
+    }
+
+    /// Task cells deallocated so far.
+    pub fn freed(&self) -> usize {
+        self.inner.freed.load(Relaxed)
+    }
+
+    /// `run_one` calls that found a task.
+    pub fn runs(&self) -> usize {
+        self.inner.runs.load(Relaxed)
+    }
+
+    /// Tasks not complete yet (still in the owner list).
+    pub fn live(&self) -> usize {
+        self.inner.owned.len()
+    }
+
+    /// As runtime shutdown: closes the set, cancels every task that has not
+    /// completed, and drops the queued notifications.
+    pub fn shutdown(&self) {
+        let queued = {
+            let mut queue = self.inner.queue.lock();
+            queue.closed = true;
+            std::mem::take(&mut queue.tasks)
+        };
+        drop(queued);
+        for task in self.inner.owned.close_and_drain() {
+            task.shutdown();
+        }
+        let late = std::mem::take(&mut self.inner.queue.lock().tasks);
+        drop(late);
+    }
+}
+
+impl fmt::Debug for TaskSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskSet").finish_non_exhaustive()
+    }
+}
