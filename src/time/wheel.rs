@@ -101,11 +101,6 @@ impl Wheel {
         }
     }
 
-    /// The current tick.
-    pub(crate) fn elapsed(&self) -> u64 {
-        self.elapsed
-    }
-
     /// Timers waiting to fire.
     pub(crate) fn len(&self) -> usize {
         self.armed
