@@ -28,7 +28,7 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
-pub use runtime::{run, Builder, Handle, Runtime};
+pub use runtime::{get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime};
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};
 pub use task::{
     all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,

@@ -4,3 +4,5 @@ pub(crate) mod scheduled_io;
 pub(crate) mod slab;
 #[cfg(not(loom))]
 pub(crate) mod registration;
+#[cfg(not(loom))]
+pub(crate) mod fd_watch;

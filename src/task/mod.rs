@@ -158,6 +158,24 @@ where
     task
 }
 
+/// Spawns a `Send` future as a local task of `owner`, from any thread: it
+/// runs on the owner's thread only (the event loop's callbacks).
+pub(crate) fn spawn_on_owner<F>(
+    owner: &crate::loom::sync::Arc<crate::runtime::scheduler::local::LocalOwner>,
+    future: F,
+    location: &'static Location<'static>,
+) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (task, notified) = new_task(future, owner.clone(), owner.owned(), None, location);
+    if let Some(notified) = notified {
+        owner.schedule(notified, false);
+    }
+    task
+}
+
 /// A snapshot of the task being polled on this thread, if any (`None` in
 /// `run`/`block_on`'s own future and outside a runtime).
 ///

@@ -42,6 +42,11 @@ impl Registry {
         Ok((token, io))
     }
 
+    /// Changes the interest of a registered source.
+    pub(crate) fn reregister(&self, token: usize, source: &mut impl Source, interest: Interest) -> io::Result<()> {
+        self.registry.reregister(source, Token(token), interest)
+    }
+
     /// Removes `source`. Its slot is freed first, so an event for it still in
     /// a batch being dispatched finds no entry (or one of another generation)
     /// and is dropped; the readiness state itself lives on in the `Arc` of a

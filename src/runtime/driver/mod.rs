@@ -51,6 +51,9 @@ pub(crate) struct Driver {
     waker: sys::Waker,
     #[cfg(not(loom))]
     pub(crate) sources: io_driver::Registry,
+    /// Descriptors watched by `EventLoop::add_reader`/`add_writer`.
+    #[cfg(not(loom))]
+    pub(crate) fd_watches: Mutex<crate::io::fd_watch::FdWatches>,
     timers: Mutex<TimerCore>,
     /// Tick 0 of every driver of the runtime, so that ticks compare.
     origin: Instant,
@@ -92,6 +95,8 @@ impl Driver {
             waker,
             #[cfg(not(loom))]
             sources,
+            #[cfg(not(loom))]
+            fd_watches: Mutex::new(Default::default()),
             timers: Mutex::new(TimerCore { wheel: Wheel::new(), fired: Vec::new() }),
             origin,
             next_wake: AtomicU64::new(WAKE_AWAKE),
@@ -305,6 +310,9 @@ impl Driver {
     /// on this driver any more.
     pub(crate) fn shutdown(&self) {
         #[cfg(not(loom))]
-        self.sources.shutdown();
+        {
+            self.sources.shutdown();
+            drop(std::mem::take(&mut *self.fd_watches.lock()));
+        }
     }
 }

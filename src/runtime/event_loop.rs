@@ -1,0 +1,225 @@
+//! `EventLoop`: asyncio's loop object for the current core.
+//!
+//! Callbacks are local tasks of the loop's owner thread: they run on that
+//! thread only, in the order they were queued (one FIFO queue per loop), and
+//! cancelling a handle drops the callback before it runs. Timed callbacks
+//! wait on the loop's own timing wheel, which orders them by deadline and
+//! then by the order they were set.
+
+use super::driver::Driver;
+use super::scheduler::local::LocalOwner;
+use super::scheduler::Shared;
+use crate::loom::clock::{self, Instant};
+use crate::loom::sync::Arc;
+use crate::runtime::context;
+use crate::task::{spawn_on_owner, Task};
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+/// The event loop of the current core: asyncio's `AbstractEventLoop`.
+///
+/// On a worker thread it is that worker's loop; inside `run`/`block_on` it is
+/// the calling thread's loop (its timers and file descriptors are served by
+/// one of the workers' event loops, its callbacks run on the calling thread).
+/// It is `Clone + Send`: a clone used from another thread still schedules
+/// onto this loop.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// corio::run(async {
+///     let lp = corio::get_running_loop();
+///     let log = Arc::new(Mutex::new(Vec::new()));
+///     for i in 0..3 {
+///         let log = log.clone();
+///         lp.call_soon(move || log.lock().unwrap().push(i));
+///     }
+///     corio::sleep(Duration::from_millis(5)).await;
+///     assert_eq!(*log.lock().unwrap(), vec![0, 1, 2]);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct EventLoop {
+    #[allow(dead_code)]
+    shared: Arc<Shared>,
+    local: Arc<LocalOwner>,
+    #[cfg_attr(loom, allow(dead_code))]
+    driver: Arc<Driver>,
+}
+
+/// Returns the event loop of the current thread.
+///
+/// # Panics
+/// Outside a corio runtime (there is no running loop), like asyncio's
+/// `get_running_loop`. See [`try_get_running_loop`].
+#[track_caller]
+pub fn get_running_loop() -> EventLoop {
+    try_get_running_loop().unwrap_or_else(|| {
+        panic!("get_running_loop must be called from inside a corio runtime (no event loop is running on this thread)")
+    })
+}
+
+/// Returns the event loop of the current thread, or `None` outside a runtime.
+pub fn try_get_running_loop() -> Option<EventLoop> {
+    context::current_loop().map(|(shared, local, driver)| EventLoop { shared, local, driver })
+}
+
+impl EventLoop {
+    /// The loop's clock: a monotonic `Instant`, the time base of
+    /// [`call_at`](Self::call_at).
+    pub fn time(&self) -> Instant {
+        clock::now()
+    }
+
+    /// Schedules `f` to run on this loop soon, after the callbacks already
+    /// queued (FIFO). Callable from any thread.
+    #[track_caller]
+    pub fn call_soon<F>(&self, f: F) -> CallbackHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let task = spawn_on_owner(&self.local, async move { f() }, Location::caller());
+        CallbackHandle { task }
+    }
+
+    /// The same as [`call_soon`](Self::call_soon): every corio loop method is
+    /// thread-safe; this name is kept for asyncio readers.
+    #[track_caller]
+    pub fn call_soon_threadsafe<F>(&self, f: F) -> CallbackHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.call_soon(f)
+    }
+
+    /// Schedules `f` to run on this loop after `delay`. Callbacks due at the
+    /// same instant run in the order they were scheduled.
+    #[track_caller]
+    pub fn call_later<F>(&self, delay: Duration, f: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let when = crate::time::sleep_deadline_after(self.time(), delay);
+        self.call_at(when, f)
+    }
+
+    /// Schedules `f` to run on this loop at `when` (a past instant means as
+    /// soon as possible).
+    #[track_caller]
+    pub fn call_at<F>(&self, when: Instant, f: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let fut = async move {
+            crate::time::sleep_until(when).await;
+            f()
+        };
+        let task = spawn_on_owner(&self.local, fut, Location::caller());
+        TimerHandle { task, when }
+    }
+}
+
+#[cfg(not(loom))]
+impl EventLoop {
+    /// Calls `callback` on this loop whenever `fd` is readable (asyncio's
+    /// level-triggered semantics), replacing any reader callback already set
+    /// for `fd`. The descriptor must stay open until `remove_reader`.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be watched (a regular file, a closed fd, or
+    /// one already registered by a corio socket).
+    #[track_caller]
+    pub fn add_reader<F>(&self, fd: std::os::fd::RawFd, callback: F) -> std::io::Result<()>
+    where
+        F: FnMut() + Send + 'static,
+    {
+        let dir = crate::io::scheduled_io::Direction::Read;
+        crate::io::fd_watch::add(&self.driver, &self.local, fd, dir, callback, Location::caller())
+    }
+
+    /// Stops watching `fd` for reading; `true` if a reader was set.
+    pub fn remove_reader(&self, fd: std::os::fd::RawFd) -> bool {
+        crate::io::fd_watch::remove(&self.driver, fd, crate::io::scheduled_io::Direction::Read)
+    }
+
+    /// Calls `callback` on this loop whenever `fd` is writable, replacing any
+    /// writer callback already set for `fd`.
+    ///
+    /// # Errors
+    /// As for [`add_reader`](Self::add_reader).
+    #[track_caller]
+    pub fn add_writer<F>(&self, fd: std::os::fd::RawFd, callback: F) -> std::io::Result<()>
+    where
+        F: FnMut() + Send + 'static,
+    {
+        let dir = crate::io::scheduled_io::Direction::Write;
+        crate::io::fd_watch::add(&self.driver, &self.local, fd, dir, callback, Location::caller())
+    }
+
+    /// Stops watching `fd` for writing; `true` if a writer was set.
+    pub fn remove_writer(&self, fd: std::os::fd::RawFd) -> bool {
+        crate::io::fd_watch::remove(&self.driver, fd, crate::io::scheduled_io::Direction::Write)
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop").finish_non_exhaustive()
+    }
+}
+
+/// A callback queued by [`EventLoop::call_soon`]; dropping the handle leaves
+/// the callback scheduled.
+#[derive(Debug)]
+pub struct CallbackHandle {
+    task: Task<()>,
+}
+
+impl CallbackHandle {
+    /// Unschedules the callback if it has not run yet; `true` if it had not.
+    pub fn cancel(&self) -> bool {
+        self.task.cancel()
+    }
+
+    /// `true` once the callback ran or was cancelled.
+    pub fn is_done(&self) -> bool {
+        self.task.is_done()
+    }
+
+    /// `true` if the callback was cancelled before it ran.
+    pub fn is_cancelled(&self) -> bool {
+        self.task.is_cancelled()
+    }
+}
+
+/// A callback scheduled by [`EventLoop::call_later`] or
+/// [`EventLoop::call_at`]; dropping the handle leaves it scheduled.
+#[derive(Debug)]
+pub struct TimerHandle {
+    task: Task<()>,
+    when: Instant,
+}
+
+impl TimerHandle {
+    /// Unschedules the callback (and its timer) if it has not run yet; `true`
+    /// if it had not.
+    pub fn cancel(&self) -> bool {
+        self.task.cancel()
+    }
+
+    /// When the callback is due.
+    pub fn when(&self) -> Instant {
+        self.when
+    }
+
+    /// `true` once the callback ran or was cancelled.
+    pub fn is_done(&self) -> bool {
+        self.task.is_done()
+    }
+
+    /// `true` if the callback was cancelled before it ran.
+    pub fn is_cancelled(&self) -> bool {
+        self.task.is_cancelled()
+    }
+}
