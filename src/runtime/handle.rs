@@ -105,6 +105,8 @@ impl Handle {
                 steals: r.metrics.steals.load(Relaxed),
                 parks: r.metrics.parks.load(Relaxed),
                 local_queue_depth: r.stealer.len(),
+                io_events: r.driver.io_events.load(Relaxed),
+                timers_fired: r.driver.timers_fired.load(Relaxed),
             })
             .collect();
         let (unparked, searching) = shared.idle.counts();

@@ -12,6 +12,10 @@ pub struct WorkerMetrics {
     pub parks: u64,
     /// Tasks in this worker's stealable run queue right now.
     pub local_queue_depth: usize,
+    /// I/O readiness events this worker's event loop delivered.
+    pub io_events: u64,
+    /// Timers this worker's event loop fired.
+    pub timers_fired: u64,
 }
 
 /// A snapshot of a runtime's counters.
