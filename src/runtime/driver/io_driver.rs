@@ -42,6 +42,12 @@ impl Registry {
         Ok((token, io))
     }
 
+    /// Registers a raw descriptor for readability under a fixed token that
+    /// the dispatcher handles itself (no readiness state).
+    pub(crate) fn register_raw(&self, fd: std::os::fd::RawFd, token: usize) -> io::Result<()> {
+        self.registry.register(&mut mio::unix::SourceFd(&fd), Token(token), Interest::READABLE)
+    }
+
     /// Changes the interest of a registered source.
     pub(crate) fn reregister(&self, token: usize, source: &mut impl Source, interest: Interest) -> io::Result<()> {
         self.registry.reregister(source, Token(token), interest)

@@ -27,10 +27,15 @@ use std::task::Waker;
 use std::time::Duration;
 
 #[cfg(not(loom))]
+pub(crate) mod alarm;
+#[cfg(not(loom))]
 pub(crate) mod io_driver;
 
 /// The token of the driver's own waker; sources use tokens from 1.
 const WAKER_TOKEN: sys::Token = sys::Token(0);
+/// The token of the watched peer's alarm (see `alarm.rs`).
+#[cfg(not(loom))]
+const WATCH_TOKEN: sys::Token = sys::Token(usize::MAX);
 
 /// Park states (an unpark token, as with `std::thread::park`).
 const AWAKE: usize = 0;
@@ -51,6 +56,12 @@ pub(crate) struct Driver {
     waker: sys::Waker,
     #[cfg(not(loom))]
     pub(crate) sources: io_driver::Registry,
+    /// This driver's watch alarm (registered in the next worker's loop).
+    #[cfg(not(loom))]
+    alarm: alarm::Alarm,
+    /// The alarm fd of the peer this driver watches, or -1.
+    #[cfg(not(loom))]
+    watched_alarm: std::sync::atomic::AtomicI32,
     /// Descriptors watched by `EventLoop::add_reader`/`add_writer`.
     #[cfg(not(loom))]
     pub(crate) fd_watches: Mutex<crate::io::fd_watch::FdWatches>,
@@ -97,6 +108,10 @@ impl Driver {
             sources,
             #[cfg(not(loom))]
             fd_watches: Mutex::new(Default::default()),
+            #[cfg(not(loom))]
+            alarm: alarm::Alarm::new()?,
+            #[cfg(not(loom))]
+            watched_alarm: std::sync::atomic::AtomicI32::new(-1),
             timers: Mutex::new(TimerCore { wheel: Wheel::new(), fired: Vec::new() }),
             origin,
             next_wake: AtomicU64::new(WAKE_AWAKE),
@@ -180,6 +195,39 @@ impl Driver {
         self.state.load(SeqCst) == PARKED
     }
 
+    /// Makes this driver watch `peer`'s alarm (see `alarm.rs`).
+    pub(crate) fn watch(&self, peer: &Driver) -> io::Result<()> {
+        #[cfg(not(loom))]
+        {
+            let fd = peer.alarm.raw_fd();
+            self.sources.register_raw(fd, WATCH_TOKEN.0)?;
+            self.watched_alarm.store(fd, Relaxed);
+        }
+        #[cfg(loom)]
+        let _ = peer;
+        Ok(())
+    }
+
+    /// The owner left its sleep alone with work to watch: make sure `peer`
+    /// looks in if the owner stays awake past `HANDOFF_AFTER`.
+    pub(crate) fn arm_watch(&self, peer: &Driver) {
+        #[cfg(not(loom))]
+        {
+            let _ = peer;
+            self.alarm.arm(HANDOFF_AFTER);
+        }
+        // loom has no timerfd: wake the peer at once (it then watches with a
+        // bounded sleep, which is the behaviour the models check).
+        #[cfg(loom)]
+        peer.unpark();
+    }
+
+    /// The owner goes to sleep: nobody needs to watch it.
+    pub(crate) fn disarm_watch(&self) {
+        #[cfg(not(loom))]
+        self.alarm.disarm();
+    }
+
     // ---- polling ---------------------------------------------------------
 
     /// Owner's periodic check while busy: collects ready I/O and due timers
@@ -222,7 +270,11 @@ impl Driver {
         let core = polled.core;
         #[cfg(not(loom))]
         {
-            let n = self.sources.dispatch(core.events.iter().filter(|e| e.token() != WAKER_TOKEN));
+            if core.events.iter().any(|e| e.token() == WATCH_TOKEN) {
+                alarm::drain(self.watched_alarm.load(Relaxed));
+            }
+            let own = |e: &&mio::event::Event| e.token() != WAKER_TOKEN && e.token() != WATCH_TOKEN;
+            let n = self.sources.dispatch(core.events.iter().filter(own));
             if n > 0 {
                 self.io_events.fetch_add(n as u64, Relaxed);
             }

@@ -113,6 +113,12 @@ impl Shared {
             });
             starts.push(WorkerStart { index, run_queue });
         }
+        // Each worker's loop watches the previous worker's alarm.
+        if num_workers > 1 {
+            for i in 0..num_workers {
+                remotes[(i + 1) % num_workers].driver.watch(&remotes[i].driver)?;
+            }
+        }
         let shared = Arc::new(Shared {
             id: crate::loom::ids::next(),
             injector: Injector::new(),

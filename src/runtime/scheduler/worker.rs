@@ -286,6 +286,7 @@ impl WorkerCore {
             // that it is still polling them.
             timeout = Some(timeout.map_or(HANDOFF_AFTER, |t| t.min(HANDOFF_AFTER)));
         }
+        driver.disarm_watch();
         let polled = if self.shared.is_shutdown() { None } else { Some(driver.park(timeout)) };
         if self.shared.idle.transition_worker_from_parked(self.index) {
             // A producer woke us and counted us as searching.
@@ -294,21 +295,22 @@ impl WorkerCore {
         if let Some(polled) = polled {
             driver.dispatch(polled);
         }
-        self.wake_watcher_if_alone();
+        self.arm_watch_if_alone();
     }
 
-    /// Leaving a sleep with sources or timers while every peer sleeps without
-    /// a deadline: nobody would notice if the next task poll ran for seconds.
-    /// Wake one peer, which then checks on us every `HANDOFF_AFTER` while we
-    /// are awake, and sleeps for good once we sleep again.
-    fn wake_watcher_if_alone(&self) {
+    /// Leaving a sleep with sources or timers while every peer sleeps: nobody
+    /// would notice if the next task poll ran for seconds. Arm the watch
+    /// alarm, which wakes the next worker only if we are still awake after
+    /// `HANDOFF_AFTER` (see `driver/alarm.rs`); that worker then checks on us
+    /// every `HANDOFF_AFTER` while we stay awake.
+    fn arm_watch_if_alone(&self) {
         let remotes = &self.shared.remotes;
         if remotes.len() < 2 || !self.driver().has_watchable() {
             return;
         }
         let alone = remotes.iter().enumerate().all(|(i, r)| i == self.index || r.driver.is_parked());
         if alone {
-            remotes[(self.index + 1) % remotes.len()].driver.unpark();
+            self.driver().arm_watch(&remotes[(self.index + 1) % remotes.len()].driver);
         }
     }
 
