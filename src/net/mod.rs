@@ -3,9 +3,16 @@
 //! Each socket is registered with the event loop of the worker that created
 //! it and implements `futures_io::AsyncRead`/`AsyncWrite` where it streams.
 //! Errors are the operating system's: a refused connection is
-//! `ConnectionRefused`, an address in use is `AddrInUse`.
+//! `ConnectionRefused`, an address in use is `AddrInUse`, a Unix path that
+//! does not exist is `NotFound`.
 
 mod addr;
+mod stream_impls;
 mod tcp;
+mod udp;
+mod unix;
+mod util;
 
 pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

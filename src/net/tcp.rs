@@ -1,17 +1,16 @@
 //! TCP: `TcpListener` and `TcpStream`.
 
 use super::addr::each_addr;
+use super::stream_impls::{self, async_io_impls, StreamSource};
+use super::util::{self, accept_with_backoff, into_std_fd};
 use crate::io::registration::PollEvented;
 use crate::io::scheduled_io::Direction;
-use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Read};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 /// A TCP socket server, listening for connections.
 ///
@@ -42,11 +41,16 @@ impl TcpListener {
     /// The OS's: `AddrInUse` if the address is taken, `AddrNotAvailable` if it
     /// is not local, `PermissionDenied` for a privileged port.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        each_addr(addr, |a| async move { TcpListener::from_mio(mio::net::TcpListener::bind(a)?) }).await
+        each_addr(addr, |a| async move {
+            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+        })
+        .await
     }
 
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: PollEvented::new(listener, Interest::READABLE)? })
+        Ok(TcpListener {
+            io: PollEvented::new(listener, Interest::READABLE)?,
+        })
     }
 
     /// Accepts a new connection.
@@ -56,20 +60,14 @@ impl TcpListener {
     /// 1 s) instead of failing or spinning: the pending connection stays in
     /// the kernel's backlog until a descriptor is free.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            match poll_fn(|cx| self.poll_accept_raw(cx)).await {
-                Ok((stream, addr)) => return Ok((TcpStream::from_mio(stream)?, addr)),
-                Err(e) if is_resource_exhaustion(&e) => {
-                    crate::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let (stream, addr) = accept_with_backoff(|cx| self.poll_accept_raw(cx)).await?;
+        Ok((TcpStream::from_mio(stream)?, addr))
     }
 
-    fn poll_accept_raw(&self, cx: &mut Context<'_>) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
+    fn poll_accept_raw(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
         self.io.poll_io(cx, Direction::Read, |l| l.accept())
     }
 
@@ -105,20 +103,11 @@ impl TcpListener {
     }
 }
 
-fn is_resource_exhaustion(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
-}
-
-fn into_std_fd<M: std::os::fd::IntoRawFd, S: std::os::fd::FromRawFd>(m: M) -> S {
-    let fd = m.into_raw_fd();
-    // SAFETY: `fd` was just released by its owner and is a socket of the
-    // kind `S` wraps; ownership passes to the new value.
-    unsafe { S::from_raw_fd(fd) }
-}
-
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
@@ -185,64 +174,52 @@ impl TcpStream {
     }
 
     fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: PollEvented::new(stream, Interest::READABLE | Interest::WRITABLE)? })
+        Ok(TcpStream {
+            io: PollEvented::new(stream, Interest::READABLE | Interest::WRITABLE)?,
+        })
     }
 
     /// Reads into `buf`; `Ok(0)` means the peer closed its side (or `buf` is
     /// empty).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+        stream_impls::read(&self.io, buf).await
     }
 
     /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the peer closes
     /// first.
-    pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
+        stream_impls::read_exact(&self.io, buf).await
     }
 
     /// Writes some of `buf`, returning how much.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+        stream_impls::write(&self.io, buf).await
     }
 
     /// Writes all of `buf`.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        stream_impls::write_all(&self.io, buf).await
     }
 
     /// Writes from several buffers at once (`writev`).
     pub async fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))).await
+        stream_impls::write_vectored(&self.io, bufs).await
     }
 
     /// Shuts down the read, write or both halves (`Shutdown::Write` sends
     /// FIN after the data already written).
     pub async fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get().shutdown(how)
+        StreamSource::shutdown(self.io.get(), how)
     }
 
     /// Waits until the socket is readable (or closed).
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Read)).await;
-        Ok(())
+        util::ready(&self.io, Direction::Read).await
     }
 
     /// Waits until the socket is writable (or closed).
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Write)).await;
-        Ok(())
+        util::ready(&self.io, Direction::Write).await
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
@@ -280,14 +257,6 @@ impl TcpStream {
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         Ok(into_std_fd(self.io.into_inner()?))
     }
-
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
-    }
 }
 
 impl fmt::Debug for TcpStream {
@@ -299,38 +268,7 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-macro_rules! async_io_impls {
-    ($ty:ty) => {
-        impl AsyncRead for $ty {
-            fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-                self.poll_read_priv(cx, buf)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the kernel: nothing is buffered here.
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.io.get().shutdown(Shutdown::Write))
-            }
-        }
-    };
-}
-
 async_io_impls!(TcpStream);
 async_io_impls!(&TcpStream);
+
+util::fd_impls!(TcpListener, TcpStream);
