@@ -1,19 +1,25 @@
 //! A source registered with a worker's event loop, and the loop that turns
 //! readiness into completed operations.
+//!
+//! Registration is lazy: a socket joins the event loop of the thread that
+//! first waits on it, not of the thread that created it. An accepted
+//! connection is therefore served by the loop of the worker that runs its
+//! handler task (which work stealing spreads over the cores), not piled onto
+//! the loop of the accepting task. From then on the socket stays with that
+//! loop; if the task moves to another core, readiness still arrives on the
+//! home loop, whose dispatch wakes the task wherever it is.
 
-use super::scheduled_io::{Direction, ScheduledIo};
-use crate::loom::sync::Arc;
+use super::scheduled_io::{Direction, ScheduledIo, SHUTDOWN};
+use crate::loom::sync::{Arc, Mutex, OnceLock};
 use crate::runtime::coop;
 use crate::runtime::driver::Driver;
-use mio::event::Source;
+use mio::unix::SourceFd;
 use mio::Interest;
 use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
-/// The registration of one source with the event loop of the worker it was
-/// created on (its *home*). Readiness is always delivered by that loop, even
-/// when the task using the source runs on another core; the home loop's
-/// waker then reschedules the task.
+/// The registration of one source with its home event loop.
 pub(crate) struct Registration {
     driver: Arc<Driver>,
     token: usize,
@@ -21,21 +27,10 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Registers `source` with the current thread's event loop.
-    ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
-    pub(crate) fn new(source: &mut impl Source, interest: Interest) -> io::Result<Registration> {
-        let driver = crate::runtime::context::current_driver("creating a corio socket");
-        let (token, io) = driver.sources.register(source, interest)?;
-        Ok(Registration { driver, token, io })
-    }
-
     /// Runs `op` when the source is ready in `direction`, until it does not
     /// report `WouldBlock`. Only `WouldBlock` clears the readiness the task
     /// saw (edge-triggered: anything else could lose an edge).
-    pub(crate) fn poll_io<R>(
+    fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
@@ -44,6 +39,9 @@ impl Registration {
         ready!(coop::poll_proceed(cx));
         loop {
             let event = ready!(self.io.poll_ready(cx, direction));
+            if event.ready & SHUTDOWN != 0 {
+                return Poll::Ready(Err(shut_down()));
+            }
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(event),
                 res => {
@@ -54,36 +52,59 @@ impl Registration {
         }
     }
 
-    /// Waits until the source is ready in `direction` (without clearing).
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<()> {
-        self.io.poll_ready(cx, direction).map(|_| ())
-    }
-
-    /// Removes the source from its event loop; the caller closes it after.
-    pub(crate) fn deregister(&self, source: &mut impl Source) -> io::Result<()> {
-        self.driver.sources.deregister(self.token, source)
+    fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
+        let event = ready!(self.io.poll_ready(cx, direction));
+        if event.ready & SHUTDOWN != 0 {
+            return Poll::Ready(Err(shut_down()));
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
-/// A mio source with its registration: deregistered, then closed, on drop.
-pub(crate) struct PollEvented<E: Source> {
+fn shut_down() -> io::Error {
+    io::Error::other("the corio runtime this socket was registered with has shut down")
+}
+
+/// A mio source and its (lazy) registration: deregistered, then closed, on
+/// drop.
+pub(crate) struct PollEvented<E: AsRawFd> {
     io: Option<E>,
-    registration: Registration,
+    interest: Interest,
+    registration: OnceLock<Registration>,
+    /// Serialises the first registration (two tasks may race to it).
+    init: Mutex<()>,
 }
 
-impl<E: Source> PollEvented<E> {
-    #[track_caller]
-    pub(crate) fn new(mut io: E, interest: Interest) -> io::Result<PollEvented<E>> {
-        let registration = Registration::new(&mut io, interest)?;
-        Ok(PollEvented { io: Some(io), registration })
+impl<E: AsRawFd> PollEvented<E> {
+    /// Wraps a non-blocking source; it registers on first use.
+    pub(crate) fn new(io: E, interest: Interest) -> io::Result<PollEvented<E>> {
+        Ok(PollEvented { io: Some(io), interest, registration: OnceLock::new(), init: Mutex::new(()) })
     }
 
     pub(crate) fn get(&self) -> &E {
         self.io.as_ref().expect("source present until drop")
     }
 
-    pub(crate) fn registration(&self) -> &Registration {
-        &self.registration
+    fn fd(&self) -> RawFd {
+        self.get().as_raw_fd()
+    }
+
+    /// The registration, made with the current thread's event loop on first
+    /// use.
+    ///
+    /// # Panics
+    /// If the first use is outside a corio runtime.
+    fn registration(&self) -> io::Result<&Registration> {
+        if let Some(r) = self.registration.get() {
+            return Ok(r);
+        }
+        let _init = self.init.lock();
+        if let Some(r) = self.registration.get() {
+            return Ok(r);
+        }
+        let driver = crate::runtime::context::current_driver("using a corio socket");
+        let (token, io) = driver.sources.register(&mut SourceFd(&self.fd()), self.interest)?;
+        Ok(self.registration.get_or_init(|| Registration { driver, token, io }))
     }
 
     /// Runs `op` on the source when ready (see `Registration::poll_io`).
@@ -93,24 +114,45 @@ impl<E: Source> PollEvented<E> {
         direction: Direction,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        let registration = match self.registration() {
+            Ok(r) => r,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
         let io = self.get();
-        self.registration.poll_io(cx, direction, || op(io))
+        registration.poll_io(cx, direction, || op(io))
+    }
+
+    /// Waits until the source is ready in `direction` (without clearing).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
+        match self.registration() {
+            Ok(r) => r.poll_ready(cx, direction),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn deregister(&mut self) -> io::Result<()> {
+        match self.registration.take() {
+            Some(r) => {
+                let fd = self.fd();
+                r.driver.sources.deregister(r.token, &mut SourceFd(&fd))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Deregisters and returns the source (for `into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let mut io = self.io.take().expect("source present until drop");
-        self.registration.deregister(&mut io)?;
-        Ok(io)
+        self.deregister()?;
+        Ok(self.io.take().expect("source present until drop"))
     }
 }
 
-impl<E: Source> Drop for PollEvented<E> {
+impl<E: AsRawFd> Drop for PollEvented<E> {
     fn drop(&mut self) {
-        if let Some(mut io) = self.io.take() {
+        if self.io.is_some() {
             // Deregistering can only fail if the loop is gone (shut down), in
             // which case there is nothing left to deregister from.
-            let _ = self.registration.deregister(&mut io);
+            let _ = self.deregister();
         }
     }
 }

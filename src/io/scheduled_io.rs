@@ -25,7 +25,10 @@ pub(crate) const WRITABLE: usize = 0b0_0010;
 pub(crate) const READ_CLOSED: usize = 0b0_0100;
 pub(crate) const WRITE_CLOSED: usize = 0b0_1000;
 pub(crate) const ERROR: usize = 0b1_0000;
-const READY_MASK: usize = 0b1_1111;
+/// The driver is gone (runtime shutdown): operations fail instead of
+/// waiting. Never cleared.
+pub(crate) const SHUTDOWN: usize = 0b10_0000;
+const READY_MASK: usize = 0b11_1111;
 const TICK_SHIFT: u32 = 8;
 
 /// Which half of a source an operation waits for.
@@ -40,8 +43,8 @@ impl Direction {
     /// errors included: the operation then reports them).
     fn mask(self) -> usize {
         match self {
-            Direction::Read => READABLE | READ_CLOSED | ERROR,
-            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+            Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
         }
     }
 }
@@ -119,9 +122,13 @@ impl ScheduledIo {
     }
 
     /// Task side: the operation hit `WouldBlock`; forget the readiness it saw,
-    /// unless a newer event arrived meanwhile. Closed and error bits stay.
+    /// unless a newer event arrived meanwhile. Every bit seen goes, closed and
+    /// error bits included: the kernel just said the socket is not ready, so
+    /// keeping one would make the next attempt spin (an error is reported by
+    /// the operation once, then the socket is usable again; a real end of
+    /// stream never answers `WouldBlock`). Only `SHUTDOWN` stays.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & (READABLE | WRITABLE);
+        let clear = event.ready & !SHUTDOWN;
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |curr| {
             if curr >> TICK_SHIFT != event.tick {
                 return None;

@@ -2,7 +2,7 @@
 
 pub(crate) mod sync {
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::Arc;
+    pub(crate) use std::sync::{Arc, OnceLock};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};

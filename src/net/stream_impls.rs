@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 /// A connected, non-blocking mio stream socket. Reads and writes take `&self`
 /// (the kernel serializes them), so one task may read while another writes.
-pub(crate) trait StreamSource: mio::event::Source {
+pub(crate) trait StreamSource: std::os::fd::AsRawFd {
     fn read_nb(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn write_nb(&self, buf: &[u8]) -> io::Result<usize>;
     fn write_vectored_nb(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 /// A TCP socket server, listening for connections.
 ///
-/// The socket belongs to the event loop of the worker it was created on;
+/// The socket joins the event loop of the worker that first waits on it;
 /// `accept` may be awaited from any task.
 ///
 /// ```
@@ -42,7 +42,9 @@ impl TcpListener {
     /// is not local, `PermissionDenied` for a privileged port.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         each_addr(addr, |a| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+            let listener = mio::net::TcpListener::bind(a)?;
+            util::set_backlog(&listener)?;
+            TcpListener::from_mio(listener)
         })
         .await
     }
@@ -87,9 +89,6 @@ impl TcpListener {
 
     /// Wraps a listening std socket (it is switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
@@ -156,7 +155,7 @@ impl TcpStream {
 
     /// Waits for a non-blocking connect to finish and reports its outcome.
     async fn connected(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Write)).await;
+        poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await?;
         let sock = self.io.get();
         if let Some(e) = sock.take_error()? {
             return Err(e);
@@ -244,9 +243,6 @@ impl TcpStream {
 
     /// Wraps a connected std stream (switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))

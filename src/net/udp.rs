@@ -14,7 +14,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 ///
 /// Every method takes `&self`, so several tasks may send and receive on one
 /// socket at once (through an `Arc<UdpSocket>`). The socket belongs to the
-/// event loop of the worker it was created on; its methods may be awaited
+/// event loop of the worker that first waits on it; its methods may be awaited
 /// from any task.
 ///
 /// A datagram is sent and received whole: `recv`/`recv_from` with a buffer
@@ -47,8 +47,6 @@ impl UdpSocket {
     /// The OS's: `AddrInUse` if the address is taken, `AddrNotAvailable` if it
     /// is not local, `PermissionDenied` for a privileged port.
     ///
-    /// # Panics
-    /// Outside a corio runtime.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_addr(addr, |a| async move {
             UdpSocket::from_mio(mio::net::UdpSocket::bind(a)?)
@@ -155,9 +153,6 @@ impl UdpSocket {
 
     /// Wraps a bound std socket (switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         UdpSocket::from_mio(mio::net::UdpSocket::from_std(socket))

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// A Unix-domain stream socket server, listening for connections.
 ///
-/// The socket belongs to the event loop of the worker it was created on;
+/// The socket joins the event loop of the worker that first waits on it;
 /// `accept` may be awaited from any task.
 ///
 /// ```
@@ -61,10 +61,10 @@ impl UnixListener {
     /// `PermissionDenied`, `InvalidInput` for a path too long for a socket
     /// address.
     ///
-    /// # Panics
-    /// Outside a corio runtime.
     pub async fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+        let listener = mio::net::UnixListener::bind(path)?;
+        util::set_backlog(&listener)?;
+        UnixListener::from_mio(listener)
     }
 
     fn from_mio(listener: mio::net::UnixListener) -> io::Result<UnixListener> {
@@ -108,9 +108,6 @@ impl UnixListener {
 
     /// Wraps a listening std socket (it is switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         UnixListener::from_mio(mio::net::UnixListener::from_std(listener))
@@ -168,8 +165,6 @@ impl UnixStream {
     /// The OS's: `NotFound` if `path` does not exist, `ConnectionRefused` if
     /// it exists but nothing listens on it, `PermissionDenied`.
     ///
-    /// # Panics
-    /// Outside a corio runtime.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let mut pause = CONNECT_RETRY_START;
@@ -185,7 +180,7 @@ impl UnixStream {
         };
         // Linux completes a Unix connect at once; elsewhere it may still be in
         // progress: it is done when the socket turns writable.
-        poll_fn(|cx| stream.io.registration().poll_ready(cx, Direction::Write)).await;
+        poll_fn(|cx| stream.io.poll_ready(cx, Direction::Write)).await?;
         if let Some(e) = stream.io.get().take_error()? {
             return Err(e);
         }
@@ -194,9 +189,6 @@ impl UnixStream {
 
     /// Creates a pair of connected, unnamed sockets (`socketpair`).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
         Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
@@ -264,9 +256,6 @@ impl UnixStream {
 
     /// Wraps a connected std stream (switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
@@ -325,8 +314,6 @@ impl UnixDatagram {
     /// The OS's: `AddrInUse` if `path` exists, `NotFound` if its directory
     /// does not, `PermissionDenied`.
     ///
-    /// # Panics
-    /// Outside a corio runtime.
     pub async fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
     }
@@ -335,18 +322,12 @@ impl UnixDatagram {
     /// [`send_to`](Self::send_to), or after [`connect`](Self::connect)), and
     /// receive replies only once connected, since nobody can name it.
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
     }
 
     /// Creates a pair of connected, unnamed sockets (`socketpair`).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = mio::net::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
@@ -425,9 +406,6 @@ impl UnixDatagram {
 
     /// Wraps a std socket (switched to non-blocking mode).
     ///
-    /// # Panics
-    /// Outside a corio runtime.
-    #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))

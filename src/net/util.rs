@@ -37,6 +37,22 @@ fn is_resource_exhaustion(e: &io::Error) -> bool {
     )
 }
 
+/// Pending connections a listener queues before the kernel starts dropping
+/// SYNs (then clients retry after a second): asyncio's and Go's 1024 rather
+/// than mio's 128, which a burst of connections overflows at once. The
+/// kernel caps it at `net.core.somaxconn`.
+pub(crate) const LISTEN_BACKLOG: libc::c_int = 1024;
+
+/// Sets the listen backlog of a listening socket to `LISTEN_BACKLOG`.
+pub(crate) fn set_backlog(listener: &impl std::os::fd::AsRawFd) -> io::Result<()> {
+    // SAFETY: `listen` on a valid, already listening socket only updates its
+    // backlog.
+    if unsafe { libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Moves the descriptor of the (deregistered) mio socket `m` into its std
 /// counterpart `S`.
 pub(crate) fn into_std_fd<M: std::os::fd::IntoRawFd, S: std::os::fd::FromRawFd>(m: M) -> S {
@@ -48,12 +64,11 @@ pub(crate) fn into_std_fd<M: std::os::fd::IntoRawFd, S: std::os::fd::FromRawFd>(
 
 /// Waits until `io` is ready in `direction` (or closed, or in error),
 /// without clearing the readiness.
-pub(crate) async fn ready<E: mio::event::Source>(
+pub(crate) async fn ready<E: std::os::fd::AsRawFd>(
     io: &PollEvented<E>,
     direction: Direction,
 ) -> io::Result<()> {
-    poll_fn(|cx| io.registration().poll_ready(cx, direction)).await;
-    Ok(())
+    poll_fn(|cx| io.poll_ready(cx, direction)).await
 }
 
 /// `AsRawFd` and `AsFd` for socket types whose field `io` is a

@@ -1,7 +1,7 @@
 //! The sources registered with one driver: registering, dispatching events,
 //! deregistering.
 
-use crate::io::scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use crate::io::scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
 use crate::io::slab::Sources;
 use crate::loom::sync::{Arc, Mutex};
 use mio::event::{Event, Source};
@@ -94,8 +94,8 @@ impl Registry {
         self.table.lock().sources.len()
     }
 
-    /// Marks every source closed and wakes its waiters, which then see an
-    /// error instead of waiting forever on a driver that no longer runs.
+    /// Marks every source as orphaned and wakes its waiters: their operations
+    /// then fail instead of waiting forever on a driver that no longer runs.
     pub(crate) fn shutdown(&self) {
         let all = {
             let mut table = self.table.lock();
@@ -103,7 +103,7 @@ impl Registry {
             table.sources.drain()
         };
         for io in all {
-            io.set_readiness(READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR);
+            io.set_readiness(SHUTDOWN);
         }
     }
 }
