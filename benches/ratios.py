@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Prints corio/tokio median ratios from criterion's results.
+
+Reads <target>/criterion/<group>/{corio,tokio}/new/estimates.json, where
+<target> is $CARGO_TARGET_DIR if set, else the repository's `target`
+directory (or the path given as the first argument). Run it after
+`cargo bench --bench scheduler`. A ratio below 1 means corio is faster.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+# The groups of benches/scheduler.rs, in the order they run.
+GROUPS = [
+    "spawn_many_local",
+    "spawn_many_remote_idle",
+    "spawn_many_remote_busy1",
+    "yield_many",
+    "ping_pong",
+    "chained_spawn",
+]
+
+
+def criterion_dir():
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    target = os.environ.get("CARGO_TARGET_DIR")
+    if target:
+        target = Path(target)
+        if not target.is_absolute():
+            # cargo resolves a relative CARGO_TARGET_DIR against the working
+            # directory it is started from.
+            target = Path.cwd() / target
+    else:
+        target = Path(__file__).resolve().parent.parent / "target"
+    return target / "criterion"
+
+
+def median_ns(path):
+    """The median point estimate in nanoseconds, or None if absent."""
+    try:
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except FileNotFoundError:
+        return None
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3f} {unit}"
+    return f"{ns:.1f} ns"
+
+
+def main():
+    root = criterion_dir()
+    if not root.is_dir():
+        sys.exit(f"no criterion results in {root}; run `cargo bench --bench scheduler` first")
+    # Known groups first, then any other group that has both functions.
+    others = sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name not in GROUPS and (p / "corio").is_dir() and (p / "tokio").is_dir()
+    )
+    rows = []
+    for group in GROUPS + others:
+        corio = median_ns(root / group / "corio" / "new" / "estimates.json")
+        tokio = median_ns(root / group / "tokio" / "new" / "estimates.json")
+        if corio is None and tokio is None:
+            continue
+        ratio = f"{corio / tokio:.2f}" if corio is not None and tokio else "-"
+        rows.append((group, fmt_time(corio), fmt_time(tokio), ratio))
+    if not rows:
+        sys.exit(f"no corio/tokio results under {root}")
+    header = ("group", "corio median", "tokio median", "corio/tokio")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    print(f"{header[0]:<{widths[0]}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(header[1:], widths[1:])))
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])))
+
+
+if __name__ == "__main__":
+    main()
