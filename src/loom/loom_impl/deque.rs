@@ -59,6 +59,10 @@ impl<T> Worker<T> {
         self.queue.lock().is_empty()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.queue.lock().len()
+    }
+
     pub(crate) fn stealer(&self) -> Stealer<T> {
         Stealer {
             queue: self.queue.clone(),

@@ -231,15 +231,28 @@ impl WorkerCore {
             return;
         }
         self.lifo_slot.set(slot);
-        self.run_queue.push(task);
-        self.shared.notify_parked();
+        self.push_and_notify(task);
     }
 
     /// Queues a task spawned on this worker: at the back, so that tasks start
     /// in the order they were created (as in asyncio).
     pub(crate) fn schedule_new(&self, task: Notified) {
+        self.push_and_notify(task);
+    }
+
+    /// Pushes to the run queue, and wakes a sleeper only when this worker has
+    /// more queued than it will get to right after the current poll: one
+    /// spawned or woken task is cheaper to run here than to hand to a core
+    /// that has to be woken (a context switch) and steal it. Parallelism is
+    /// unaffected: from the second queued task on, sleepers are woken.
+    fn push_and_notify(&self, task: Notified) {
         self.run_queue.push(task);
-        self.shared.notify_parked();
+        let lifo = self.lifo_slot.take();
+        let queued = self.run_queue.len() + usize::from(lifo.is_some());
+        self.lifo_slot.set(lifo);
+        if queued > 1 {
+            self.shared.notify_parked();
+        }
     }
 
     fn has_local_work(&self) -> bool {
