@@ -28,8 +28,10 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
-pub use runtime::{get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime};
-pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};
+pub use runtime::{
+    get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
+};
 pub use task::{
     all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,
 };
+pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};

@@ -30,7 +30,11 @@ fn call_soon_runs_in_fifo_order_on_the_loop_thread() {
         }
         corio::sleep(Duration::from_millis(20)).await;
         assert_eq!(*order.lock().unwrap(), (0..100).collect::<Vec<_>>());
-        assert_eq!(on_loop.load(SeqCst), 100, "callbacks ran off the loop's thread");
+        assert_eq!(
+            on_loop.load(SeqCst),
+            100,
+            "callbacks ran off the loop's thread"
+        );
     });
 }
 
@@ -68,9 +72,13 @@ fn call_later_orders_by_deadline_then_fifo_and_cancel_works() {
             handles.push(lp.call_at(at, move || o.lock().unwrap().push(i)));
         }
         let o = order.clone();
-        lp.call_later(Duration::from_millis(10), move || o.lock().unwrap().push(100));
+        lp.call_later(Duration::from_millis(10), move || {
+            o.lock().unwrap().push(100)
+        });
         let o = order.clone();
-        let cancelled = lp.call_later(Duration::from_millis(20), move || o.lock().unwrap().push(200));
+        let cancelled = lp.call_later(Duration::from_millis(20), move || {
+            o.lock().unwrap().push(200)
+        });
         assert!(cancelled.cancel());
         assert_eq!(handles[0].when(), at);
         corio::sleep(Duration::from_millis(80)).await;
@@ -87,7 +95,9 @@ fn call_later_never_fires_early() {
         let fired = Arc::new(Mutex::new(None));
         let f = fired.clone();
         let set = Instant::now();
-        lp.call_later(Duration::from_millis(25), move || *f.lock().unwrap() = Some(Instant::now()));
+        lp.call_later(Duration::from_millis(25), move || {
+            *f.lock().unwrap() = Some(Instant::now())
+        });
         corio::sleep(Duration::from_millis(60)).await;
         let at = fired.lock().unwrap().expect("fired");
         assert!(at - set >= Duration::from_millis(25));

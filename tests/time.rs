@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn rt(workers: usize) -> corio::Runtime {
-    corio::Builder::new().worker_threads(workers).build().unwrap()
+    corio::Builder::new()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
 }
 
 /// Sets a flag when dropped: shows a future was cancelled.
@@ -106,7 +109,10 @@ fn interval_ticks_on_schedule() {
         let mut iv = corio::interval(Duration::from_millis(10));
         let start = Instant::now();
         let first = iv.tick().await;
-        assert!(start.elapsed() < Duration::from_millis(10), "first tick is immediate");
+        assert!(
+            start.elapsed() < Duration::from_millis(10),
+            "first tick is immediate"
+        );
         let mut prev = first;
         for _ in 0..5 {
             let t = iv.tick().await;
@@ -136,7 +142,10 @@ fn wait_for_drops_the_inner_future_before_returning() {
         };
         let r = corio::wait_for(inner, Duration::from_millis(10)).await;
         assert!(r.is_err());
-        assert!(dropped.load(SeqCst), "inner future still alive after wait_for timed out");
+        assert!(
+            dropped.load(SeqCst),
+            "inner future still alive after wait_for timed out"
+        );
         assert_eq!(r.unwrap_err().to_string(), "deadline has elapsed");
     });
 }
@@ -152,7 +161,11 @@ fn timeout_returns_the_value_when_in_time_and_nests() {
         .await;
         assert_eq!(r, Ok(1));
         let outer = corio::timeout(Duration::from_millis(20), async {
-            corio::timeout(Duration::from_secs(10), corio::sleep(Duration::from_secs(10))).await
+            corio::timeout(
+                Duration::from_secs(10),
+                corio::sleep(Duration::from_secs(10)),
+            )
+            .await
         })
         .await;
         assert!(outer.is_err(), "the shorter outer timeout wins");
@@ -164,7 +177,10 @@ fn timeout_returns_the_value_when_in_time_and_nests() {
 fn timeout_reschedule_moves_the_deadline() {
     corio::run(async {
         let start = Instant::now();
-        let mut t = corio::timeout_at(start + Duration::from_millis(10), corio::sleep(Duration::from_millis(40)));
+        let mut t = corio::timeout_at(
+            start + Duration::from_millis(10),
+            corio::sleep(Duration::from_millis(40)),
+        );
         t.reschedule(start + Duration::from_secs(5));
         assert_eq!(t.deadline(), start + Duration::from_secs(5));
         assert_eq!(t.await, Ok(()));
@@ -269,7 +285,10 @@ fn timers_fire_while_the_home_worker_is_busy() {
         });
         let took = woke.await.unwrap();
         assert!(took >= Duration::from_millis(20));
-        assert!(took < Duration::from_millis(500), "timer on a busy worker fired after {took:?}");
+        assert!(
+            took < Duration::from_millis(500),
+            "timer on a busy worker fired after {took:?}"
+        );
     });
 }
 
@@ -282,5 +301,8 @@ fn sleep_outside_a_runtime_panics_with_a_clear_message() {
     });
     let msg = r.unwrap_err();
     let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(msg.contains("must be called from inside a corio runtime"), "{msg}");
+    assert!(
+        msg.contains("must be called from inside a corio runtime"),
+        "{msg}"
+    );
 }

@@ -70,7 +70,12 @@ pub(crate) fn add(
                 Direction::Write => Interest::WRITABLE,
             };
             let (token, io) = driver.sources.register(&mut SourceFd(&fd), interest)?;
-            watches.map.entry(fd).or_insert(Watch { token, io, reader: None, writer: None })
+            watches.map.entry(fd).or_insert(Watch {
+                token,
+                io,
+                reader: None,
+                writer: None,
+            })
         }
     };
     let io = watch.io.clone();
@@ -93,18 +98,26 @@ pub(crate) fn add(
         old.cancel();
     }
     let interest = watch.interest().expect("a callback was just set");
-    driver.sources.reregister(watch.token, &mut SourceFd(&fd), interest)
+    driver
+        .sources
+        .reregister(watch.token, &mut SourceFd(&fd), interest)
 }
 
 /// Stops the callback for `fd` in `direction`; `true` if there was one.
 pub(crate) fn remove(driver: &Driver, fd: RawFd, direction: Direction) -> bool {
     let mut watches = driver.fd_watches.lock();
-    let Some(watch) = watches.map.get_mut(&fd) else { return false };
-    let Some(old) = watch.slot(direction).take() else { return false };
+    let Some(watch) = watches.map.get_mut(&fd) else {
+        return false;
+    };
+    let Some(old) = watch.slot(direction).take() else {
+        return false;
+    };
     old.cancel();
     match watch.interest() {
         Some(interest) => {
-            let _ = driver.sources.reregister(watch.token, &mut SourceFd(&fd), interest);
+            let _ = driver
+                .sources
+                .reregister(watch.token, &mut SourceFd(&fd), interest);
         }
         None => {
             let watch = watches.map.remove(&fd).expect("present");
@@ -122,7 +135,11 @@ fn still_ready(fd: RawFd, direction: Direction) -> bool {
         Direction::Read => libc::POLLIN,
         Direction::Write => libc::POLLOUT,
     };
-    let mut pfd = libc::pollfd { fd, events, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     // SAFETY: `pfd` is a valid array of one pollfd for the call's duration.
     let n = unsafe { libc::poll(&mut pfd, 1, 0) };
     n > 0 && pfd.revents & (events | libc::POLLHUP | libc::POLLERR) != 0

@@ -78,7 +78,12 @@ pub(crate) struct PollEvented<E: AsRawFd> {
 impl<E: AsRawFd> PollEvented<E> {
     /// Wraps a non-blocking source; it registers on first use.
     pub(crate) fn new(io: E, interest: Interest) -> io::Result<PollEvented<E>> {
-        Ok(PollEvented { io: Some(io), interest, registration: OnceLock::new(), init: Mutex::new(()) })
+        Ok(PollEvented {
+            io: Some(io),
+            interest,
+            registration: OnceLock::new(),
+            init: Mutex::new(()),
+        })
     }
 
     pub(crate) fn get(&self) -> &E {
@@ -103,8 +108,12 @@ impl<E: AsRawFd> PollEvented<E> {
             return Ok(r);
         }
         let driver = crate::runtime::context::current_driver("using a corio socket");
-        let (token, io) = driver.sources.register(&mut SourceFd(&self.fd()), self.interest)?;
-        Ok(self.registration.get_or_init(|| Registration { driver, token, io }))
+        let (token, io) = driver
+            .sources
+            .register(&mut SourceFd(&self.fd()), self.interest)?;
+        Ok(self
+            .registration
+            .get_or_init(|| Registration { driver, token, io }))
     }
 
     /// Runs `op` on the source when ready (see `Registration::poll_io`).
@@ -123,7 +132,11 @@ impl<E: AsRawFd> PollEvented<E> {
     }
 
     /// Waits until the source is ready in `direction` (without clearing).
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
         match self.registration() {
             Ok(r) => r.poll_ready(cx, direction),
             Err(e) => Poll::Ready(Err(e)),

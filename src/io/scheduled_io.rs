@@ -79,8 +79,16 @@ impl ScheduledIo {
         });
         let (reader, writer) = {
             let mut waiters = self.waiters.lock();
-            let reader = if ready & Direction::Read.mask() != 0 { waiters.reader.take() } else { None };
-            let writer = if ready & Direction::Write.mask() != 0 { waiters.writer.take() } else { None };
+            let reader = if ready & Direction::Read.mask() != 0 {
+                waiters.reader.take()
+            } else {
+                None
+            };
+            let writer = if ready & Direction::Write.mask() != 0 {
+                waiters.writer.take()
+            } else {
+                None
+            };
             (reader, writer)
         };
         // Wake outside the lock: a waker may run arbitrary code.
@@ -94,11 +102,18 @@ impl ScheduledIo {
 
     /// Task side: `Ready` with what was seen if the source is ready in
     /// `direction`, otherwise stores the waker and returns `Pending`.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<ReadyEvent> {
         let mask = direction.mask();
         let curr = self.readiness.load(Acquire);
         if curr & mask != 0 {
-            return Poll::Ready(ReadyEvent { tick: curr >> TICK_SHIFT, ready: curr & mask });
+            return Poll::Ready(ReadyEvent {
+                tick: curr >> TICK_SHIFT,
+                ready: curr & mask,
+            });
         }
         {
             let mut waiters = self.waiters.lock();
@@ -116,7 +131,10 @@ impl ScheduledIo {
         // setting the bits, so it is either seen here or wakes us).
         let curr = self.readiness.load(Acquire);
         if curr & mask != 0 {
-            return Poll::Ready(ReadyEvent { tick: curr >> TICK_SHIFT, ready: curr & mask });
+            return Poll::Ready(ReadyEvent {
+                tick: curr >> TICK_SHIFT,
+                ready: curr & mask,
+            });
         }
         Poll::Pending
     }

@@ -34,7 +34,10 @@ impl Sources {
                 if self.slots.len() > INDEX_MASK - 1 {
                     return None;
                 }
-                self.slots.push(Slot { generation: 0, io: None });
+                self.slots.push(Slot {
+                    generation: 0,
+                    io: None,
+                });
                 self.slots.len() - 1
             }
         };

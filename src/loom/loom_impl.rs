@@ -29,7 +29,10 @@ pub(crate) mod sync {
         }
 
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok().map(|g| MutexGuard { inner: Some(g) })
+            self.0
+                .try_lock()
+                .ok()
+                .map(|g| MutexGuard { inner: Some(g) })
         }
     }
 

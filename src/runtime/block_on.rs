@@ -61,7 +61,11 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         // loop, spread over the workers by thread.
         let n = shared.remotes.len();
         let driver = shared.remotes[context::thread_seed() % n].driver.clone();
-        let _enter = context::enter(Scheduler::BlockOn { shared: shared.clone(), local: local.clone(), driver });
+        let _enter = context::enter(Scheduler::BlockOn {
+            shared: shared.clone(),
+            local: local.clone(),
+            driver,
+        });
         // The waker needs std's `Arc` for `Wake`; the flag and the unparker
         // inside are the facade's, which is what loom checks.
         let main = std::sync::Arc::new(MainWaker {

@@ -62,7 +62,11 @@ pub fn get_running_loop() -> EventLoop {
 
 /// Returns the event loop of the current thread, or `None` outside a runtime.
 pub fn try_get_running_loop() -> Option<EventLoop> {
-    context::current_loop().map(|(shared, local, driver)| EventLoop { shared, local, driver })
+    context::current_loop().map(|(shared, local, driver)| EventLoop {
+        shared,
+        local,
+        driver,
+    })
 }
 
 impl EventLoop {
@@ -135,7 +139,14 @@ impl EventLoop {
         F: FnMut() + Send + 'static,
     {
         let dir = crate::io::scheduled_io::Direction::Read;
-        crate::io::fd_watch::add(&self.driver, &self.local, fd, dir, callback, Location::caller())
+        crate::io::fd_watch::add(
+            &self.driver,
+            &self.local,
+            fd,
+            dir,
+            callback,
+            Location::caller(),
+        )
     }
 
     /// Stops watching `fd` for reading; `true` if a reader was set.
@@ -154,7 +165,14 @@ impl EventLoop {
         F: FnMut() + Send + 'static,
     {
         let dir = crate::io::scheduled_io::Direction::Write;
-        crate::io::fd_watch::add(&self.driver, &self.local, fd, dir, callback, Location::caller())
+        crate::io::fd_watch::add(
+            &self.driver,
+            &self.local,
+            fd,
+            dir,
+            callback,
+            Location::caller(),
+        )
     }
 
     /// Stops watching `fd` for writing; `true` if a writer was set.

@@ -5,15 +5,17 @@ mod block_on;
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
-mod handle;
-mod metrics;
 pub(crate) mod driver;
 mod event_loop;
+mod handle;
+mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 
 pub use builder::Builder;
-pub use event_loop::{get_running_loop, try_get_running_loop, CallbackHandle, EventLoop, TimerHandle};
+pub use event_loop::{
+    get_running_loop, try_get_running_loop, CallbackHandle, EventLoop, TimerHandle,
+};
 pub use handle::Handle;
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 

@@ -36,8 +36,14 @@ pub fn interval(period: Duration) -> Interval {
 /// If `period` is zero.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval period must be non-zero (got Duration::ZERO)");
-    Interval { sleep: Sleep::new(start), period }
+    assert!(
+        !period.is_zero(),
+        "interval period must be non-zero (got Duration::ZERO)"
+    );
+    Interval {
+        sleep: Sleep::new(start),
+        period,
+    }
 }
 
 /// The timer returned by [`interval`].

@@ -11,8 +11,8 @@ mod timeout;
 pub(crate) mod wheel;
 
 pub use interval::{interval, interval_at, Interval};
-pub use sleep::{sleep, sleep_until, Sleep};
 pub(crate) use sleep::deadline_after as sleep_deadline_after;
+pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, wait_for, Timeout, TimeoutError};
 
 /// The monotonic clock corio's timers use (`std::time::Instant`).

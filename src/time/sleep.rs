@@ -73,7 +73,11 @@ pub struct Sleep {
 
 impl Sleep {
     pub(crate) fn new(deadline: Instant) -> Sleep {
-        Sleep { deadline, entry: None, fired: false }
+        Sleep {
+            deadline,
+            entry: None,
+            fired: false,
+        }
     }
 
     /// The instant this sleep completes at.
@@ -140,6 +144,9 @@ impl Drop for Sleep {
 
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sleep").field("deadline", &self.deadline).field("elapsed", &self.fired).finish()
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("elapsed", &self.fired)
+            .finish()
     }
 }

@@ -49,7 +49,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 
 /// Runs `future` until `deadline`: asyncio's `asyncio.timeout_at(when)`.
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { future: Some(future), sleep: Sleep::new(deadline) }
+    Timeout {
+        future: Some(future),
+        sleep: Sleep::new(deadline),
+    }
 }
 
 /// Waits for `future` for at most `duration`: asyncio's `asyncio.wait_for`.
@@ -131,6 +134,9 @@ impl<F: Future> Future for Timeout<F> {
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").field("deadline", &self.deadline()).field("done", &self.future.is_none()).finish()
+        f.debug_struct("Timeout")
+            .field("deadline", &self.deadline())
+            .field("done", &self.future.is_none())
+            .finish()
     }
 }

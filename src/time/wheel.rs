@@ -61,7 +61,10 @@ struct Slot {
     tail: u32,
 }
 
-const EMPTY_SLOT: Slot = Slot { head: NIL, tail: NIL };
+const EMPTY_SLOT: Slot = Slot {
+    head: NIL,
+    tail: NIL,
+};
 
 /// A fired timer, handed to the caller to wake outside the wheel's lock.
 pub(crate) struct Fired {
@@ -107,30 +110,53 @@ impl Wheel {
     }
 
     /// Adds a timer firing at `tick` (at the next tick if `tick` has passed).
-    pub(crate) fn insert(&mut self, tick: u64, deadline: Instant, waker: Option<Waker>) -> TimerKey {
+    pub(crate) fn insert(
+        &mut self,
+        tick: u64,
+        deadline: Instant,
+        waker: Option<Waker>,
+    ) -> TimerKey {
         let tick = tick.max(self.elapsed + 1);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { tick, deadline, seq, place: Place::Free, generation: 0, waker, prev: NIL, next: NIL };
+        let entry = Entry {
+            tick,
+            deadline,
+            seq,
+            place: Place::Free,
+            generation: 0,
+            waker,
+            prev: NIL,
+            next: NIL,
+        };
         let index = match self.free.pop() {
             Some(i) => {
                 let generation = self.entries[i as usize].generation.wrapping_add(1);
-                self.entries[i as usize] = Entry { generation, ..entry };
+                self.entries[i as usize] = Entry {
+                    generation,
+                    ..entry
+                };
                 i
             }
             None => {
-                let i = u32::try_from(self.entries.len()).expect("more than 4 billion timers on one worker");
+                let i = u32::try_from(self.entries.len())
+                    .expect("more than 4 billion timers on one worker");
                 self.entries.push(entry);
                 i
             }
         };
         self.link(index);
         self.armed += 1;
-        TimerKey { index, generation: self.entries[index as usize].generation }
+        TimerKey {
+            index,
+            generation: self.entries[index as usize].generation,
+        }
     }
 
     fn entry(&self, key: TimerKey) -> Option<&Entry> {
-        self.entries.get(key.index as usize).filter(|e| e.generation == key.generation && e.place != Place::Free)
+        self.entries
+            .get(key.index as usize)
+            .filter(|e| e.generation == key.generation && e.place != Place::Free)
     }
 
     /// Removes a timer, fired or not. Unknown keys are ignored.
@@ -149,7 +175,9 @@ impl Wheel {
     /// `true` if the timer fired (it stays known until `remove`); otherwise
     /// stores `waker` to be woken when it does.
     pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        let Some(entry) = self.entry(key) else { return true };
+        let Some(entry) = self.entry(key) else {
+            return true;
+        };
         if entry.place == Place::Fired {
             return true;
         }
@@ -224,7 +252,11 @@ impl Wheel {
             if e.tick <= tick {
                 e.place = Place::Fired;
                 self.armed -= 1;
-                fired.push(Fired { deadline: e.deadline, seq: e.seq, waker: e.waker.take() });
+                fired.push(Fired {
+                    deadline: e.deadline,
+                    seq: e.seq,
+                    waker: e.waker.take(),
+                });
             } else {
                 self.link(index);
             }
@@ -248,7 +280,10 @@ impl Wheel {
         let tail = self.slots[level][slot].tail;
         {
             let e = &mut self.entries[index as usize];
-            e.place = Place::Armed { level: level as u8, slot: slot as u8 };
+            e.place = Place::Armed {
+                level: level as u8,
+                slot: slot as u8,
+            };
             e.prev = tail;
             e.next = NIL;
         }
@@ -263,7 +298,9 @@ impl Wheel {
 
     fn unlink(&mut self, index: u32) {
         let e = &self.entries[index as usize];
-        let Place::Armed { level, slot } = e.place else { return };
+        let Place::Armed { level, slot } = e.place else {
+            return;
+        };
         let (level, slot, prev, next) = (level as usize, slot as usize, e.prev, e.next);
         if prev == NIL {
             self.slots[level][slot].head = next;

@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::OnceLock;
-pub(crate) use std::time::Instant;
 use std::time::Duration;
+pub(crate) use std::time::Instant;
 
 static BASE: OnceLock<Instant> = OnceLock::new();
 // A plain std atomic: the clock is part of the model's environment, not a

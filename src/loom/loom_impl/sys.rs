@@ -33,7 +33,13 @@ pub(crate) struct Event {
 
 impl Poll {
     pub(crate) fn new() -> io::Result<Poll> {
-        Ok(Poll { shared: Arc::new(Shared { woken: Mutex::new(false), cvar: Condvar::new() }), waker_token: Mutex::new(None) })
+        Ok(Poll {
+            shared: Arc::new(Shared {
+                woken: Mutex::new(false),
+                cvar: Condvar::new(),
+            }),
+            waker_token: Mutex::new(None),
+        })
     }
 
     /// Stands in for `mio::Poll::registry`, which `Waker::new` takes.
@@ -41,7 +47,11 @@ impl Poll {
         self
     }
 
-    pub(crate) fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn poll(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.tokens.clear();
         let mut woken = self.shared.woken.lock();
         if !*woken {
@@ -71,7 +81,9 @@ impl Poll {
 impl Waker {
     pub(crate) fn new(poll: &Poll, token: Token) -> io::Result<Waker> {
         *poll.waker_token.lock() = Some(token);
-        Ok(Waker { shared: poll.shared.clone() })
+        Ok(Waker {
+            shared: poll.shared.clone(),
+        })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {

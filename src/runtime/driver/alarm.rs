@@ -26,12 +26,20 @@ pub(crate) struct Alarm {
 impl Alarm {
     pub(crate) fn new() -> io::Result<Alarm> {
         // SAFETY: plain system call; the result is checked before use.
-        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        let fd = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `fd` is a new descriptor that nothing else owns.
-        Ok(Alarm { fd: unsafe { OwnedFd::from_raw_fd(fd) }, armed: AtomicBool::new(false) })
+        Ok(Alarm {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            armed: AtomicBool::new(false),
+        })
     }
 
     pub(crate) fn raw_fd(&self) -> RawFd {
@@ -53,7 +61,10 @@ impl Alarm {
 
     fn set(&self, after: Duration) {
         let spec = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
             it_value: libc::timespec {
                 tv_sec: after.as_secs() as libc::time_t,
                 tv_nsec: after.subsec_nanos() as libc::c_long,

@@ -1,7 +1,9 @@
 //! The sources registered with one driver: registering, dispatching events,
 //! deregistering.
 
-use crate::io::scheduled_io::{ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED};
+use crate::io::scheduled_io::{
+    ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
+};
 use crate::io::slab::Sources;
 use crate::loom::sync::{Arc, Mutex};
 use mio::event::{Event, Source};
@@ -22,18 +24,34 @@ struct Table {
 
 impl Registry {
     pub(crate) fn new(registry: mio::Registry) -> Registry {
-        Registry { registry, table: Mutex::new(Table { sources: Sources::default(), scratch: Vec::new(), closed: false }) }
+        Registry {
+            registry,
+            table: Mutex::new(Table {
+                sources: Sources::default(),
+                scratch: Vec::new(),
+                closed: false,
+            }),
+        }
     }
 
     /// Registers `source` for `interest`, edge-triggered.
-    pub(crate) fn register(&self, source: &mut impl Source, interest: Interest) -> io::Result<(usize, Arc<ScheduledIo>)> {
+    pub(crate) fn register(
+        &self,
+        source: &mut impl Source,
+        interest: Interest,
+    ) -> io::Result<(usize, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::default());
         let token = {
             let mut table = self.table.lock();
             if table.closed {
-                return Err(io::Error::other("the corio runtime this socket belongs to has shut down"));
+                return Err(io::Error::other(
+                    "the corio runtime this socket belongs to has shut down",
+                ));
             }
-            table.sources.insert(io.clone()).ok_or_else(|| io::Error::other("too many sources on one corio worker"))?
+            table
+                .sources
+                .insert(io.clone())
+                .ok_or_else(|| io::Error::other("too many sources on one corio worker"))?
         };
         if let Err(e) = self.registry.register(source, Token(token), interest) {
             self.table.lock().sources.remove(token);
@@ -45,11 +63,20 @@ impl Registry {
     /// Registers a raw descriptor for readability under a fixed token that
     /// the dispatcher handles itself (no readiness state).
     pub(crate) fn register_raw(&self, fd: std::os::fd::RawFd, token: usize) -> io::Result<()> {
-        self.registry.register(&mut mio::unix::SourceFd(&fd), Token(token), Interest::READABLE)
+        self.registry.register(
+            &mut mio::unix::SourceFd(&fd),
+            Token(token),
+            Interest::READABLE,
+        )
     }
 
     /// Changes the interest of a registered source.
-    pub(crate) fn reregister(&self, token: usize, source: &mut impl Source, interest: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &self,
+        token: usize,
+        source: &mut impl Source,
+        interest: Interest,
+    ) -> io::Result<()> {
         self.registry.reregister(source, Token(token), interest)
     }
 

@@ -102,7 +102,10 @@ impl Driver {
         let sources = io_driver::Registry::new(poll.registry().try_clone()?);
         Ok(Driver {
             state: AtomicUsize::new(AWAKE),
-            io: Mutex::new(IoCore { poll, events: sys::Events::with_capacity(1024) }),
+            io: Mutex::new(IoCore {
+                poll,
+                events: sys::Events::with_capacity(1024),
+            }),
             waker,
             #[cfg(not(loom))]
             sources,
@@ -112,7 +115,10 @@ impl Driver {
             alarm: alarm::Alarm::new()?,
             #[cfg(not(loom))]
             watched_alarm: std::sync::atomic::AtomicI32::new(-1),
-            timers: Mutex::new(TimerCore { wheel: Wheel::new(), fired: Vec::new() }),
+            timers: Mutex::new(TimerCore {
+                wheel: Wheel::new(),
+                fired: Vec::new(),
+            }),
             origin,
             next_wake: AtomicU64::new(WAKE_AWAKE),
             last_polled: AtomicU64::new(0),
@@ -253,7 +259,9 @@ impl Driver {
         if self.now_tick(now).saturating_sub(last) < HANDOFF_AFTER.as_millis() as u64 {
             return false;
         }
-        let Some(mut core) = self.io.try_lock() else { return false };
+        let Some(mut core) = self.io.try_lock() else {
+            return false;
+        };
         let IoCore { poll, events } = &mut *core;
         let _ = poll.poll(events, Some(Duration::ZERO));
         self.dispatch(Polled { core });
@@ -295,7 +303,11 @@ impl Driver {
         let next = self.timers.lock().wheel.next_expiration()?;
         let now_tick = self.now_tick(now);
         let at = self.origin + Duration::from_millis(next);
-        Some(if next <= now_tick { Duration::ZERO } else { at.saturating_duration_since(now) })
+        Some(if next <= now_tick {
+            Duration::ZERO
+        } else {
+            at.saturating_duration_since(now)
+        })
     }
 
     /// Whether this driver has anything another worker could need to

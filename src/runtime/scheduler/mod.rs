@@ -4,11 +4,11 @@ pub(crate) mod idle;
 pub(crate) mod local;
 pub(crate) mod worker;
 
+use crate::loom::clock::{self, Instant};
 use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::context::{self, Scheduler};
-use crate::loom::clock::{self, Instant};
 use crate::runtime::driver::Driver;
 use crate::runtime::park::Unparker;
 use crate::task::{Header, Notified, OwnedTasks, Schedule, TaskInfo};
@@ -116,7 +116,9 @@ impl Shared {
         // Each worker's loop watches the previous worker's alarm.
         if num_workers > 1 {
             for i in 0..num_workers {
-                remotes[(i + 1) % num_workers].driver.watch(&remotes[i].driver)?;
+                remotes[(i + 1) % num_workers]
+                    .driver
+                    .watch(&remotes[i].driver)?;
             }
         }
         let shared = Arc::new(Shared {

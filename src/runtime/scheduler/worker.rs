@@ -15,11 +15,11 @@
 //! ```
 
 use super::{Remote, Shared};
+use crate::loom::clock;
 use crate::loom::deque::{Steal, Worker as Deque};
 use crate::loom::sync::atomic::Ordering::Relaxed;
 use crate::loom::sync::Arc;
 use crate::runtime::context::{self, Scheduler};
-use crate::loom::clock;
 use crate::runtime::driver::{Driver, HANDOFF_AFTER};
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::task::Notified;
@@ -287,7 +287,11 @@ impl WorkerCore {
             return;
         }
         let was_searching = self.is_searching.replace(false);
-        if self.shared.idle.transition_worker_to_parked(self.index, was_searching) {
+        if self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+        {
             // Last searcher leaving: work pushed while we were all searching
             // would otherwise wait for the next producer.
             self.shared.notify_if_work_pending();
@@ -300,7 +304,11 @@ impl WorkerCore {
             timeout = Some(timeout.map_or(HANDOFF_AFTER, |t| t.min(HANDOFF_AFTER)));
         }
         driver.disarm_watch();
-        let polled = if self.shared.is_shutdown() { None } else { Some(driver.park(timeout)) };
+        let polled = if self.shared.is_shutdown() {
+            None
+        } else {
+            Some(driver.park(timeout))
+        };
         if self.shared.idle.transition_worker_from_parked(self.index) {
             // A producer woke us and counted us as searching.
             self.is_searching.set(true);
@@ -321,9 +329,13 @@ impl WorkerCore {
         if remotes.len() < 2 || !self.driver().has_watchable() {
             return;
         }
-        let alone = remotes.iter().enumerate().all(|(i, r)| i == self.index || r.driver.is_parked());
+        let alone = remotes
+            .iter()
+            .enumerate()
+            .all(|(i, r)| i == self.index || r.driver.is_parked());
         if alone {
-            self.driver().arm_watch(&remotes[(self.index + 1) % remotes.len()].driver);
+            self.driver()
+                .arm_watch(&remotes[(self.index + 1) % remotes.len()].driver);
         }
     }
 
