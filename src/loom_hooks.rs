@@ -233,3 +233,165 @@ impl fmt::Debug for TaskSet {
         f.debug_struct("TaskSet").finish_non_exhaustive()
     }
 }
+
+// ---- the per-core event loop ---------------------------------------------
+
+/// The mock clock of the loom build (see `src/loom/loom_impl/clock.rs`).
+pub mod clock {
+    use std::time::{Duration, Instant};
+
+    /// The current mock time.
+    pub fn now() -> Instant {
+        crate::loom::clock::now()
+    }
+
+    /// Moves the mock clock forward.
+    pub fn advance(by: Duration) {
+        crate::loom::clock::advance(by)
+    }
+}
+
+/// corio's per-worker event-loop driver (`runtime::driver::Driver`), over
+/// the loom mock of `mio::Poll`/`mio::Waker`: its park/unpark token
+/// protocol, its timer wheel and its handoff, exactly as the workers use
+/// them. Cloning shares the driver.
+#[derive(Clone)]
+pub struct Driver(Arc<crate::runtime::driver::Driver>);
+
+/// A timer armed in a [`Driver`].
+#[derive(Copy, Clone, Debug)]
+pub struct TimerKey(crate::time::wheel::TimerKey);
+
+impl Driver {
+    /// A driver whose tick 0 is now.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Driver {
+        let driver =
+            crate::runtime::driver::Driver::new(crate::loom::clock::now()).expect("mock poll");
+        Driver(Arc::new(driver))
+    }
+
+    /// Owner side: sleeps until unparked, its next timer, or `cap` (a timed
+    /// sleep advances the mock clock), then dispatches (fires due timers).
+    pub fn park(&self, cap: Option<std::time::Duration>) {
+        let polled = self.0.park(cap);
+        self.0.dispatch(polled);
+    }
+
+    /// Wakes the owner, or makes its next `park` return at once.
+    pub fn unpark(&self) {
+        self.0.unpark()
+    }
+
+    /// Arms a timer (unparking the owner if it sleeps past `deadline`).
+    pub fn insert_timer(&self, deadline: std::time::Instant, waker: &std::task::Waker) -> TimerKey {
+        TimerKey(self.0.insert_timer(deadline, waker))
+    }
+
+    /// `true` if the timer fired, else stores `waker`.
+    pub fn poll_timer(&self, key: TimerKey, waker: &std::task::Waker) -> bool {
+        self.0.poll_timer(key.0, waker)
+    }
+
+    /// Forgets a timer.
+    pub fn remove_timer(&self, key: TimerKey) {
+        self.0.remove_timer(key.0)
+    }
+
+    /// Fires the timers due at the mock clock's now.
+    pub fn fire_timers(&self) {
+        self.0.fire_timers(crate::loom::clock::now())
+    }
+
+    /// The owner's periodic non-blocking poll.
+    pub fn poll_now(&self) {
+        self.0.poll_now()
+    }
+
+    /// Another worker's attempt to poll this driver for its busy owner.
+    pub fn try_handoff(&self) -> bool {
+        self.0.try_handoff()
+    }
+
+    /// Whether timers are armed.
+    pub fn has_watchable(&self) -> bool {
+        self.0.has_watchable()
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Driver")
+    }
+}
+
+// ---- readiness -------------------------------------------------------------
+
+/// corio's `io::scheduled_io::ScheduledIo` together with the token table
+/// (`io::slab::Sources`) it is registered in: the state a driver's dispatch
+/// and a socket's task share.
+#[derive(Clone)]
+pub struct Source {
+    table: Arc<Mutex<crate::io::slab::Sources>>,
+    token: usize,
+    io: Arc<crate::io::scheduled_io::ScheduledIo>,
+}
+
+/// What a task saw when told its source is readable.
+#[derive(Copy, Clone, Debug)]
+pub struct ReadyEvent(crate::io::scheduled_io::ReadyEvent);
+
+impl Source {
+    /// A new source registered in a fresh table.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Source {
+        let io = Arc::new(crate::io::scheduled_io::ScheduledIo::default());
+        let mut table = crate::io::slab::Sources::default();
+        let token = table.insert(io.clone()).expect("token");
+        Source {
+            table: Arc::new(Mutex::new(table)),
+            token,
+            io,
+        }
+    }
+
+    /// Driver side, as `io_driver::Registry::dispatch` does it: look the
+    /// token up under the table lock, then set readiness outside it.
+    /// Returns whether the token was still registered.
+    pub fn dispatch_readable(&self) -> bool {
+        let io = self.table.lock().get(self.token).cloned();
+        match io {
+            Some(io) => {
+                io.set_readiness(crate::io::scheduled_io::READABLE);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Socket side, as `io_driver::Registry::deregister` does it.
+    pub fn deregister(&self) {
+        let io = self.table.lock().remove(self.token);
+        if let Some(io) = io {
+            io.clear_wakers();
+        }
+    }
+
+    /// Task side: ready to read, or the waker is stored.
+    pub fn poll_readable(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<ReadyEvent> {
+        self.io
+            .poll_ready(cx, crate::io::scheduled_io::Direction::Read)
+            .map(ReadyEvent)
+    }
+
+    /// Task side: the read hit `WouldBlock`.
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        self.io.clear_readiness(event.0)
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Source")
+    }
+}

@@ -140,26 +140,35 @@ impl Driver {
 
     // ---- sleeping and waking -------------------------------------------
 
-    /// Owner only: sleeps in the `Poll` until an event, an unpark, or
-    /// `timeout`, whichever is first. The caller then updates its idle state
-    /// and calls `dispatch` with the returned guard, so the events are handed
-    /// out after the worker counts as awake again.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> Polled<'_> {
+    /// Owner only: sleeps in the `Poll` until an event, an unpark, its next
+    /// timer, or `cap` (if given), whichever is first. The caller then updates
+    /// its idle state and calls `dispatch` with the returned guard, so the
+    /// events are handed out after the worker counts as awake again.
+    pub(crate) fn park(&self, cap: Option<Duration>) -> Polled<'_> {
         let mut core = self.io.lock();
-        // Publish when we will wake by ourselves, under the timer lock so that
-        // a timer set concurrently either is seen by `next_timer_timeout`
-        // (called by the worker before this) or sees this value and unparks.
+        // Decide how long to sleep and publish it in one critical section of
+        // the timer lock: a timer inserted before it is part of the decision;
+        // one inserted after it reads `next_wake` under the same lock and, if
+        // it is due sooner, unparks us (a token that sticks even if it lands
+        // before we are inside `epoll_wait`). Deciding outside the lock would
+        // let a timer slip in between and sleep past it.
         let now = clock::now();
-        let wake_tick = timeout
-            .and_then(|t| now.checked_add(t))
-            .map_or(WAKE_NEVER, |t| self.deadline_tick(t).max(1));
-        {
-            let _timers = self.timers.lock();
+        let timeout = {
+            let timers = self.timers.lock();
+            let timer = timers
+                .wheel
+                .next_expiration()
+                .map(|tick| self.until_tick(tick, now));
+            let timeout = match (timer, cap) {
+                (Some(t), Some(c)) => Some(t.min(c)),
+                (t, c) => t.or(c),
+            };
+            let wake_tick = timeout
+                .and_then(|t| now.checked_add(t))
+                .map_or(WAKE_NEVER, |t| self.deadline_tick(t).max(1));
             self.next_wake.store(wake_tick, SeqCst);
-        }
-        // Any timer set before this store was seen by the caller's timeout
-        // computation, or it will see `wake_tick` and unpark us; the token
-        // below makes that unpark stick even if it lands before we sleep.
+            timeout
+        };
         match self.state.compare_exchange(AWAKE, PARKED, SeqCst, SeqCst) {
             Ok(_) => {
                 let IoCore { poll, events } = &mut *core;
@@ -297,17 +306,12 @@ impl Driver {
 
     // ---- timers ------------------------------------------------------------
 
-    /// How long the owner may sleep before its next timer is due (`None`: no
-    /// timer).
-    pub(crate) fn next_timer_timeout(&self, now: Instant) -> Option<Duration> {
-        let next = self.timers.lock().wheel.next_expiration()?;
-        let now_tick = self.now_tick(now);
-        let at = self.origin + Duration::from_millis(next);
-        Some(if next <= now_tick {
-            Duration::ZERO
-        } else {
-            at.saturating_duration_since(now)
-        })
+    /// How long from `now` until the start of tick `tick`.
+    fn until_tick(&self, tick: u64, now: Instant) -> Duration {
+        if tick <= self.now_tick(now) {
+            return Duration::ZERO;
+        }
+        (self.origin + Duration::from_millis(tick)).saturating_duration_since(now)
     }
 
     /// Whether this driver has anything another worker could need to

@@ -297,17 +297,14 @@ impl WorkerCore {
             self.shared.notify_if_work_pending();
         }
         bump(&self.remote().metrics.parks);
-        let mut timeout = driver.next_timer_timeout(now);
-        if watch_peer {
-            // A peer with sources or timers is awake: come back soon to check
-            // that it is still polling them.
-            timeout = Some(timeout.map_or(HANDOFF_AFTER, |t| t.min(HANDOFF_AFTER)));
-        }
+        // A peer with sources or timers is awake: come back soon to check
+        // that it is still polling them. (The driver adds its own timers.)
+        let cap = watch_peer.then_some(HANDOFF_AFTER);
         driver.disarm_watch();
         let polled = if self.shared.is_shutdown() {
             None
         } else {
-            Some(driver.park(timeout))
+            Some(driver.park(cap))
         };
         if self.shared.idle.transition_worker_from_parked(self.index) {
             // A producer woke us and counted us as searching.
