@@ -19,8 +19,9 @@
 //! second.
 //!
 //! corio delivers a socket's readiness through the event loop of the worker
-//! that created it (the connecting task's, or the accepting task's for the
-//! server side), and which worker runs those tasks is up to the scheduler.
+//! that first waited on it (the connecting task's, and for the server side
+//! the handler task's), and which worker runs those tasks is up to the
+//! scheduler.
 //! With one connection the two ends share a loop in some runs and not in
 //! others, and the time differs between the two cases, so the corio side of
 //! the echo workloads prints, on stderr, how many readiness events each

@@ -45,10 +45,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The listen backlog: how many handshaken connections the kernel queues for
-/// `accept` (capped by `net.core.somaxconn`). `TcpListener::bind` asks for
-/// 128 (mio's and std's default), so the listener is made with std and its
-/// backlog raised before corio takes it over.
+/// The listen backlog `TcpListener::bind` asks for: how many handshaken
+/// connections the kernel queues for `accept` (capped by
+/// `net.core.somaxconn`). Used to pace the connects below.
 const LISTEN_BACKLOG: i32 = 1024;
 /// Descriptors kept free beyond those already open and the two per
 /// connection (reading `/proc`, anything the runtime opens later).
@@ -174,9 +173,7 @@ fn main() {
 
     let shared = Arc::new(Shared::default());
     let listener = rt
-        .block_on(async {
-            TcpListener::from_std(bind_with_backlog("127.0.0.1:0", LISTEN_BACKLOG)?)
-        })
+        .block_on(async { TcpListener::bind("127.0.0.1:0").await })
         .unwrap_or_else(|e| fail("binding the echo server", e));
     let addr = listener
         .local_addr()
@@ -499,18 +496,6 @@ fn fmt_limit(n: u64) -> String {
 // ---------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------
-
-/// A std listener on `addr` with a listen backlog of `backlog`.
-fn bind_with_backlog(addr: &str, backlog: i32) -> io::Result<std::net::TcpListener> {
-    use std::os::fd::AsRawFd;
-    let listener = std::net::TcpListener::bind(addr)?;
-    // Calling listen() again on a listening socket only changes its backlog.
-    // SAFETY: the descriptor is a valid socket owned by `listener`.
-    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(listener)
-}
 
 async fn accept_loop(listener: TcpListener, buf_size: usize, shared: Arc<Shared>) {
     loop {

@@ -115,9 +115,8 @@ fn spawn_and_join(rt: &Runtime) {
         "[1] spawn + join {} tiny tasks",
         thousands(TINY_TASKS as usize)
     );
-    // From a task running on a worker: each new task goes to that worker's
-    // own queue (its LIFO slot, then its run queue), and the other workers
-    // steal batches of them.
+    // From a task running on a worker: each new task goes to the back of that
+    // worker's own run queue, and the other workers steal batches of them.
     let on_worker = rt.block_on(async {
         corio::create_task(spawn_tiny_tasks())
             .await

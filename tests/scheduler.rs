@@ -642,8 +642,9 @@ fn metrics_injector_and_local_queue_depth_are_readable() {
             h.metrics()
         );
 
-        // Local queue depth: a task on the only worker spawns 6 tasks and
-        // reports the depth before yielding (one may sit in the LIFO slot).
+        // Local queue depth: a task on the only worker spawns 6 tasks (all
+        // go to the back of its run queue) and reports the depth before
+        // yielding.
         let depth = rt.block_on(async {
             corio::create_task(async {
                 let tasks: Vec<_> = (0..6).map(|_| corio::create_task(async {})).collect();
@@ -688,4 +689,37 @@ fn work_spreads_to_both_workers() {
         }
         assert_eq!(names.len(), 2, "only {names:?} ran tasks");
     });
+}
+
+/// A task that spawns one helper and then computes without awaiting: the
+/// helper must run in parallel on the other (sleeping) worker, although one
+/// queued task wakes nobody at once (the watch alarm hands it over).
+#[test]
+fn one_spawned_helper_runs_in_parallel_with_a_busy_parent() {
+    let rt = corio::Builder::new().worker_threads(2).build().unwrap();
+    for _ in 0..5 {
+        // Let both workers go to sleep first.
+        std::thread::sleep(Duration::from_millis(20));
+        let met = rt.block_on(async {
+            corio::create_task(async {
+                let started = Arc::new(AtomicBool::new(false));
+                let s = started.clone();
+                let helper = corio::create_task(async move { s.store(true, SeqCst) });
+                // Busy, never awaiting, until the helper has run elsewhere.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !started.load(SeqCst) && Instant::now() < deadline {
+                    std::hint::spin_loop();
+                }
+                let met = started.load(SeqCst);
+                helper.await.unwrap();
+                met
+            })
+            .await
+            .unwrap()
+        });
+        assert!(
+            met,
+            "the spawned helper waited for its busy parent's poll to end"
+        );
+    }
 }

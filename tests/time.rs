@@ -306,3 +306,37 @@ fn sleep_outside_a_runtime_panics_with_a_clear_message() {
         "{msg}"
     );
 }
+
+/// A timer whose runtime shut down does not sleep forever: its waiter is
+/// woken and the next poll panics with a message that says why (as tokio
+/// does), both for a sleep in flight at shutdown and one started after.
+#[test]
+fn timers_after_shutdown_fail_clearly() {
+    let rt = rt(2);
+    let h = rt.handle().clone();
+    let in_flight = std::thread::spawn({
+        let h = h.clone();
+        move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                h.block_on(corio::sleep(Duration::from_secs(30)))
+            }))
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    drop(rt);
+    let err = in_flight
+        .join()
+        .unwrap()
+        .expect_err("a sleep outlived its runtime");
+    let msg = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned());
+    assert!(msg
+        .unwrap_or_default()
+        .contains("after its runtime shut down"));
+    let after = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.block_on(corio::sleep(Duration::from_millis(10)))
+    }));
+    assert!(after.is_err(), "a sleep on a shut-down runtime completed");
+}

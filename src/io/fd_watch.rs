@@ -7,7 +7,7 @@
 //! so it yields and calls again, otherwise it clears the readiness and waits
 //! for the next edge.
 
-use super::scheduled_io::{Direction, ScheduledIo};
+use super::scheduled_io::{Direction, ScheduledIo, SHUTDOWN};
 use crate::loom::sync::Arc;
 use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::local::LocalOwner;
@@ -84,6 +84,10 @@ pub(crate) fn add(
         async move {
             loop {
                 let event = poll_fn(|cx| io.poll_ready(cx, direction)).await;
+                if event.ready & SHUTDOWN != 0 {
+                    // The loop is gone: stop watching.
+                    return;
+                }
                 callback();
                 if still_ready(fd, direction) {
                     crate::task::yield_now().await;

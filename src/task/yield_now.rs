@@ -4,9 +4,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Gives other tasks a turn: the current task runs again after every other
-/// task that is ready on its worker, and after work waiting in the shared
-/// injector queue.
+/// Gives other tasks a turn: the current task runs again after the other
+/// tasks that are ready on its worker. (Every 61st scheduling tick the
+/// yielded tasks and a batch of outside work join the back of the worker's
+/// queue together, so neither can starve the other.)
 ///
 /// ```
 /// corio::run(async {

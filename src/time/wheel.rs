@@ -189,6 +189,16 @@ impl Wheel {
         false
     }
 
+    /// Takes the wakers of every armed timer (runtime shutdown: they are woken
+    /// to find their driver gone).
+    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
+        self.entries
+            .iter_mut()
+            .filter(|e| matches!(e.place, Place::Armed { .. }))
+            .filter_map(|e| e.waker.take())
+            .collect()
+    }
+
     /// The tick of the next slot that needs processing (a firing or a
     /// cascade), if any timer is armed.
     pub(crate) fn next_expiration(&self) -> Option<u64> {

@@ -46,10 +46,12 @@ impl Alarm {
         self.fd.as_raw_fd()
     }
 
-    /// Fires once, `after` from now.
+    /// Fires once, `after` from now, unless already armed (an earlier
+    /// arming's deadline stands).
     pub(crate) fn arm(&self, after: Duration) {
-        self.set(after);
-        self.armed.store(true, Relaxed);
+        if !self.armed.swap(true, Relaxed) {
+            self.set(after);
+        }
     }
 
     /// Cancels a pending firing, if armed.

@@ -84,6 +84,8 @@ struct IoCore {
 
 struct TimerCore {
     wheel: Wheel,
+    /// The runtime shut down: timers can no longer fire.
+    shut_down: bool,
     /// Reused buffer of fired timers, woken outside the lock.
     fired: Vec<Fired>,
 }
@@ -92,6 +94,13 @@ struct TimerCore {
 /// driver to others.
 pub(crate) struct Polled<'a> {
     core: MutexGuard<'a, IoCore>,
+}
+
+/// A timer was used after its runtime shut down (tokio does the same).
+#[cold]
+#[track_caller]
+fn timer_after_shutdown() -> ! {
+    panic!("a corio timer was used after its runtime shut down: the runtime that runs its event loop is gone")
 }
 
 impl Driver {
@@ -117,6 +126,7 @@ impl Driver {
             watched_alarm: std::sync::atomic::AtomicI32::new(-1),
             timers: Mutex::new(TimerCore {
                 wheel: Wheel::new(),
+                shut_down: false,
                 fired: Vec::new(),
             }),
             origin,
@@ -328,6 +338,10 @@ impl Driver {
     pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
         let tick = self.deadline_tick(deadline);
         let mut timers = self.timers.lock();
+        if timers.shut_down {
+            drop(timers);
+            timer_after_shutdown();
+        }
         let key = timers.wheel.insert(tick, deadline, Some(waker.clone()));
         // Read under the lock: see `park` for the other side.
         let wake = self.next_wake.load(SeqCst);
@@ -340,7 +354,12 @@ impl Driver {
 
     /// `true` if the timer fired, else stores `waker` for when it does.
     pub(crate) fn poll_timer(&self, key: TimerKey, waker: &Waker) -> bool {
-        self.timers.lock().wheel.poll_fired(key, waker)
+        let mut timers = self.timers.lock();
+        if timers.shut_down {
+            drop(timers);
+            timer_after_shutdown();
+        }
+        timers.wheel.poll_fired(key, waker)
     }
 
     /// Forgets a timer, fired or not.
@@ -377,6 +396,16 @@ impl Driver {
     /// Runtime shutdown: every source is told it is closed, so nothing waits
     /// on this driver any more.
     pub(crate) fn shutdown(&self) {
+        // Timers can no longer fire: wake their waiters, whose next poll
+        // reports the shutdown instead of sleeping forever.
+        let wakers = {
+            let mut timers = self.timers.lock();
+            timers.shut_down = true;
+            timers.wheel.take_wakers()
+        };
+        for w in wakers {
+            w.wake();
+        }
         #[cfg(not(loom))]
         {
             self.sources.shutdown();

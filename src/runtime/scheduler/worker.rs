@@ -2,15 +2,17 @@
 //!
 //! ```text
 //! loop {
+//!     poll_now()     every 61st tick: ready I/O and due timers, without blocking
 //!     next_task()    every 61st tick yielded tasks and a batch of outside work
-//!                    join the back of the local queue (fairness); then the
-//!                    LIFO slot, the local queue, local (pinned) tasks, a
-//!                    batch from the injector, and last the tasks that yielded
+//!                    join the back of the run queue (fairness); then the LIFO
+//!                    slot, the run queue, local (pinned) tasks, a batch from
+//!                    the injector, and last the tasks that yielded
 //!     steal_work()   if nothing: become a searcher (at most half the workers)
 //!                    and steal half of a random peer's queue, or a batch from
 //!                    the injector
-//!     park()         if still nothing: leave the searchers, check once more if
-//!                    last, and sleep until unparked
+//!     park()         if still nothing: poll stuck peers' loops, leave the
+//!                    searchers, check once more if last, and sleep in this
+//!                    worker's event loop until an event, a timer or an unpark
 //! }
 //! ```
 
@@ -243,8 +245,12 @@ impl WorkerCore {
     /// Pushes to the run queue, and wakes a sleeper only when this worker has
     /// more queued than it will get to right after the current poll: one
     /// spawned or woken task is cheaper to run here than to hand to a core
-    /// that has to be woken (a context switch) and steal it. Parallelism is
-    /// unaffected: from the second queued task on, sleepers are woken.
+    /// that has to be woken (a context switch) and steal it. In case the
+    /// current poll runs long after all (a task spawns one helper, then
+    /// computes), the watch alarm is armed: a sleeping peer wakes after
+    /// `HANDOFF_AFTER` and steals the queued task, at the price of one timer
+    /// system call per sleep-to-sleep cycle, and no context switch when the
+    /// poll is short.
     fn push_and_notify(&self, task: Notified) {
         self.run_queue.push(task);
         let lifo = self.lifo_slot.take();
@@ -252,6 +258,8 @@ impl WorkerCore {
         self.lifo_slot.set(lifo);
         if queued > 1 {
             self.shared.notify_parked();
+        } else {
+            self.arm_watch_if_alone(false);
         }
     }
 
@@ -313,7 +321,7 @@ impl WorkerCore {
         if let Some(polled) = polled {
             driver.dispatch(polled);
         }
-        self.arm_watch_if_alone();
+        self.arm_watch_if_alone(true);
     }
 
     /// Leaving a sleep with sources or timers while every peer sleeps: nobody
@@ -321,9 +329,9 @@ impl WorkerCore {
     /// alarm, which wakes the next worker only if we are still awake after
     /// `HANDOFF_AFTER` (see `driver/alarm.rs`); that worker then checks on us
     /// every `HANDOFF_AFTER` while we stay awake.
-    fn arm_watch_if_alone(&self) {
+    fn arm_watch_if_alone(&self, only_if_watchable: bool) {
         let remotes = &self.shared.remotes;
-        if remotes.len() < 2 || !self.driver().has_watchable() {
+        if remotes.len() < 2 || (only_if_watchable && !self.driver().has_watchable()) {
             return;
         }
         let alone = remotes
