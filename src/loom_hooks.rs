@@ -12,6 +12,7 @@
 //!   `Task<T>` handle and owner list, bound to a minimal scheduler (a locked
 //!   queue that a model drains by hand), so that wake, cancel, completion and
 //!   handle drop can race without any worker loop in the way.
+//! * [`align_ids`]: makes task ids the same in every iteration of a model.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
@@ -20,6 +21,20 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
+
+/// Advances the process-wide id counter (task and runtime ids) until the
+/// next id is a multiple of `align`.
+///
+/// A task's id picks its shard of the owner list (a loom mutex), but the
+/// counter is a plain std atomic that loom does not reset between
+/// iterations: without this, each iteration of a runtime model would lock
+/// different shards, and loom's exploration would not be deterministic
+/// (loom then fails with "Reached unexpected exploration state", or worse,
+/// silently explores the wrong interleavings). Call it at the start of every
+/// iteration, with no other model running in the process meanwhile.
+pub fn align_ids(align: u64) {
+    while (crate::loom::ids::next() + 1) % align != 0 {}
+}
 
 /// corio's `runtime::park::Parker`: the sleeping end.
 pub struct Parker(crate::runtime::park::Parker);

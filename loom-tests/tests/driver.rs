@@ -14,6 +14,7 @@ use corio::loom_hooks::{clock, Driver, Source};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::model;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ fn counting_waker() -> (Waker, Arc<AtomicUsize>) {
 /// lost: "queue work, unpark" against "look for work, park".
 #[test]
 fn unpark_reaches_a_parking_driver() {
-    loom::model(|| {
+    model("driver::unpark_reaches_a_parking_driver", || {
         let driver = Driver::new();
         let work = Arc::new(AtomicBool::new(false));
         let producer = {
@@ -66,7 +67,7 @@ fn unpark_reaches_a_parking_driver() {
 /// is due and fires it: timers are not stranded by a sleeping loop.
 #[test]
 fn timer_set_while_the_owner_sleeps_fires() {
-    loom::model(|| {
+    model("driver::timer_set_while_the_owner_sleeps_fires", || {
         let driver = Driver::new();
         let (waker, fired) = counting_waker();
         let setter = {
@@ -95,7 +96,7 @@ fn timer_set_while_the_owner_sleeps_fires() {
 /// cancel returned, and leaves nothing armed.
 #[test]
 fn timer_cancel_races_with_firing() {
-    loom::model(|| {
+    model("driver::timer_cancel_races_with_firing", || {
         let driver = Driver::new();
         let (waker, fired) = counting_waker();
         let key = driver.insert_timer(clock::now() + Duration::from_millis(1), &waker);
@@ -127,7 +128,7 @@ fn timer_cancel_races_with_firing() {
 /// driver: the due timer fires exactly once.
 #[test]
 fn handoff_and_owner_poll_fire_a_timer_once() {
-    loom::model(|| {
+    model("driver::handoff_and_owner_poll_fire_a_timer_once", || {
         let driver = Driver::new();
         let (waker, fired) = counting_waker();
         let key = driver.insert_timer(clock::now() + Duration::from_millis(1), &waker);
@@ -151,7 +152,7 @@ fn handoff_and_owner_poll_fire_a_timer_once() {
 /// lost: the task either sees it or is woken.
 #[test]
 fn readiness_is_seen_or_wakes() {
-    loom::model(|| {
+    model("driver::readiness_is_seen_or_wakes", || {
         let source = Source::new();
         let (waker, woken) = counting_waker();
         let driver = {
@@ -172,7 +173,7 @@ fn readiness_is_seen_or_wakes() {
 /// after the task looked.
 #[test]
 fn clearing_keeps_a_newer_event() {
-    loom::model(|| {
+    model("driver::clearing_keeps_a_newer_event", || {
         let source = Source::new();
         assert!(source.dispatch_readable());
         let (waker, _woken) = counting_waker();
@@ -207,7 +208,7 @@ fn clearing_keeps_a_newer_event() {
 /// dropped by deregistration, is woken at most once.
 #[test]
 fn deregistration_races_with_dispatch() {
-    loom::model(|| {
+    model("driver::deregistration_races_with_dispatch", || {
         let source = Source::new();
         let (waker, woken) = counting_waker();
         let mut cx = Context::from_waker(&waker);

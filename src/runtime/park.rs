@@ -68,14 +68,18 @@ impl Parker {
         }
         let mut guard = inner.lock.lock();
         // Relaxed on success: the lock orders PARKED against `unpark`, which
-        // takes the same lock before notifying. Acquire on failure: we are
-        // about to consume a token.
+        // takes the same lock before notifying.
         if let Err(actual) = inner
             .state
             .compare_exchange(EMPTY, PARKED, Relaxed, Acquire)
         {
             debug_assert_eq!(actual, NOTIFIED, "two threads parked on one Parker");
-            inner.state.store(EMPTY, Relaxed);
+            // A swap, not a store: another unpark may have landed since the
+            // compare-exchange read NOTIFIED, and its token is consumed here
+            // too, so this must acquire what that unparker published (found
+            // by loom: with a plain store, a second producer's work could stay
+            // invisible while its token was gone).
+            inner.state.swap(EMPTY, Acquire);
             return;
         }
         loop {

@@ -30,6 +30,11 @@ pub(crate) struct Closed;
 impl OwnedTasks {
     /// A list with `shards` shards (rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> OwnedTasks {
+        // Under loom, one shard: the shard is picked by task id, and ids come
+        // from a process-wide counter that loom does not reset between the
+        // iterations of a model, which would make its exploration depend on
+        // the iteration.
+        let shards = if cfg!(loom) { 1 } else { shards };
         let n = shards.max(1).next_power_of_two();
         let shards = (0..n).map(|_| {
             Mutex::new(Shard {

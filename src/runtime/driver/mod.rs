@@ -193,7 +193,10 @@ impl Driver {
             Err(_) => {
                 // NOTIFIED: an unpark arrived before we slept. Poll without
                 // blocking so that ready I/O is still collected.
-                self.state.store(AWAKE, SeqCst);
+                // A swap, not a store: it must acquire the token of every
+                // unpark it consumes, including one that landed after the
+                // compare-exchange (see `Parker::park`).
+                self.state.swap(AWAKE, SeqCst);
                 let IoCore { poll, events } = &mut *core;
                 let _ = poll.poll(events, Some(Duration::ZERO));
             }
