@@ -25,13 +25,15 @@ use std::panic::Location;
 /// Advances the process-wide id counter (task and runtime ids) until the
 /// next id is a multiple of `align`.
 ///
-/// A task's id picks its shard of the owner list (a loom mutex), but the
-/// counter is a plain std atomic that loom does not reset between
-/// iterations: without this, each iteration of a runtime model would lock
-/// different shards, and loom's exploration would not be deterministic
-/// (loom then fails with "Reached unexpected exploration state", or worse,
-/// silently explores the wrong interleavings). Call it at the start of every
-/// iteration, with no other model running in the process meanwhile.
+/// The counter is a plain std atomic that loom does not reset between
+/// iterations, so without this each iteration of a model would see other
+/// ids. Whatever an id steers that loom sees (it used to pick a task's
+/// owner-list shard, a loom mutex; under loom the list now has one shard)
+/// would then differ between iterations, and loom's exploration would not be
+/// deterministic: loom fails with "Reached unexpected exploration state", or
+/// worse, silently explores the wrong interleavings. Call it at the start of
+/// every iteration, with no other model running in the process meanwhile
+/// (`loom_tests::model` does both).
 pub fn align_ids(align: u64) {
     while (crate::loom::ids::next() + 1) % align != 0 {}
 }

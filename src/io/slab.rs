@@ -72,10 +72,6 @@ impl Sources {
         Some(io)
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
     /// Every registered source (for shutdown).
     pub(crate) fn drain(&mut self) -> Vec<Arc<ScheduledIo>> {
         self.free.clear();

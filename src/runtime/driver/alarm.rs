@@ -1,15 +1,17 @@
 //! The watch alarm: how a worker that may be stuck asks a peer to look in on
 //! its event loop, without waking anyone in the common case.
 //!
-//! A worker that leaves its sleep holding sockets or timers, while every
-//! other worker sleeps with no deadline, arms a one-shot `timerfd` for
-//! `HANDOFF_AFTER`. The timerfd is registered in the *next* worker's
-//! `mio::Poll`. If the worker goes back to sleep before it fires (the usual
-//! case: a short burst of work), it disarms it: two cheap system calls and no
-//! context switch. If the worker is still busy when it fires, possibly stuck
-//! in one long task poll, the peer wakes, polls the busy worker's loop for it
-//! (`Driver::try_handoff`), and keeps checking every `HANDOFF_AFTER` while
-//! that worker is awake.
+//! A worker that leaves its sleep holding sockets or timers (or queues a task
+//! without waking anyone), while every other worker sleeps, arms a one-shot
+//! `timerfd` for `HANDOFF_AFTER` unless it is armed already. The timerfd is
+//! registered in the *next* worker's `mio::Poll`. It is never disarmed: when
+//! it fires, the peer wakes, looks, and clears the armed flag; if the worker
+//! is still busy, possibly stuck in one long task poll, the peer polls its
+//! loop for it (`Driver::try_handoff`) and keeps checking every
+//! `HANDOFF_AFTER` while that worker is awake. So a busy worker costs at most
+//! one timer system call and one peer wake-up per `HANDOFF_AFTER`, however
+//! many times it sleeps and wakes in between (arming and disarming on every
+//! sleep was two system calls per event on a ping-pong connection).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -18,8 +20,9 @@ use std::time::Duration;
 
 pub(crate) struct Alarm {
     fd: OwnedFd,
-    /// Only touched by the owning worker; avoids a system call to disarm an
-    /// alarm that is not armed. Relaxed: no other memory depends on it.
+    /// Set by the owner when it arms, cleared by the watching peer when the
+    /// alarm fired. Relaxed: a stale value costs at most one extra arming or
+    /// one delayed one; no other memory depends on it.
     armed: AtomicBool,
 }
 
@@ -54,11 +57,11 @@ impl Alarm {
         }
     }
 
-    /// Cancels a pending firing, if armed.
-    pub(crate) fn disarm(&self) {
-        if self.armed.swap(false, Relaxed) {
-            self.set(Duration::ZERO);
-        }
+    /// The watching peer saw the alarm fire: consumes the expiration and lets
+    /// the owner arm it again.
+    pub(crate) fn fired(&self) {
+        drain(self.fd.as_raw_fd());
+        self.armed.store(false, Relaxed);
     }
 
     fn set(&self, after: Duration) {
@@ -79,9 +82,9 @@ impl Alarm {
     }
 }
 
-/// Consumes the expiration count of the alarm `fd` (a peer's), so that its
-/// next firing is a new edge.
-pub(crate) fn drain(fd: RawFd) {
+/// Consumes the expiration count of the alarm `fd`, so that its next firing
+/// is a new edge.
+fn drain(fd: RawFd) {
     let mut buf = [0u8; 8];
     // SAFETY: reads at most 8 bytes into a valid 8-byte buffer; the fd is a
     // non-blocking timerfd kept open by its driver for the runtime's life.

@@ -5,6 +5,7 @@ use crate::io::scheduled_io::{
     ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
 };
 use crate::io::slab::Sources;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
 use mio::event::{Event, Source};
 use mio::{Interest, Token};
@@ -13,6 +14,8 @@ use std::io;
 pub(crate) struct Registry {
     registry: mio::Registry,
     table: Mutex<Table>,
+    /// `table.sources.len()`, readable without the lock (a hint).
+    count: AtomicUsize,
 }
 
 struct Table {
@@ -26,6 +29,7 @@ impl Registry {
     pub(crate) fn new(registry: mio::Registry) -> Registry {
         Registry {
             registry,
+            count: AtomicUsize::new(0),
             table: Mutex::new(Table {
                 sources: Sources::default(),
                 scratch: Vec::new(),
@@ -57,6 +61,7 @@ impl Registry {
             self.table.lock().sources.remove(token);
             return Err(e);
         }
+        self.count.fetch_add(1, Relaxed);
         Ok((token, io))
     }
 
@@ -87,6 +92,7 @@ impl Registry {
     pub(crate) fn deregister(&self, token: usize, source: &mut impl Source) -> io::Result<()> {
         let io = self.table.lock().sources.remove(token);
         if let Some(io) = io {
+            self.count.fetch_sub(1, Relaxed);
             io.clear_wakers();
         }
         self.registry.deregister(source)
@@ -117,8 +123,9 @@ impl Registry {
         n
     }
 
+    /// Registered sources (a hint, read without the lock).
     pub(crate) fn len(&self) -> usize {
-        self.table.lock().sources.len()
+        self.count.load(Relaxed)
     }
 
     /// Marks every source as orphaned and wakes its waiters: their operations
@@ -127,6 +134,7 @@ impl Registry {
         let all = {
             let mut table = self.table.lock();
             table.closed = true;
+            self.count.store(0, Relaxed);
             table.sources.drain()
         };
         for io in all {

@@ -58,10 +58,13 @@ pub(crate) struct Driver {
     pub(crate) sources: io_driver::Registry,
     /// This driver's watch alarm (registered in the next worker's loop).
     #[cfg(not(loom))]
-    alarm: alarm::Alarm,
-    /// The alarm fd of the peer this driver watches, or -1.
+    alarm: std::sync::Arc<alarm::Alarm>,
+    /// The alarm of the peer this driver watches.
     #[cfg(not(loom))]
-    watched_alarm: std::sync::atomic::AtomicI32,
+    watched_alarm: std::sync::OnceLock<std::sync::Arc<alarm::Alarm>>,
+    /// Armed timers, kept current under the timer lock and read without it
+    /// by idle peers deciding whether to watch us.
+    timer_count: AtomicUsize,
     /// Descriptors watched by `EventLoop::add_reader`/`add_writer`.
     #[cfg(not(loom))]
     pub(crate) fd_watches: Mutex<crate::io::fd_watch::FdWatches>,
@@ -121,9 +124,10 @@ impl Driver {
             #[cfg(not(loom))]
             fd_watches: Mutex::new(Default::default()),
             #[cfg(not(loom))]
-            alarm: alarm::Alarm::new()?,
+            alarm: std::sync::Arc::new(alarm::Alarm::new()?),
             #[cfg(not(loom))]
-            watched_alarm: std::sync::atomic::AtomicI32::new(-1),
+            watched_alarm: std::sync::OnceLock::new(),
+            timer_count: AtomicUsize::new(0),
             timers: Mutex::new(TimerCore {
                 wheel: Wheel::new(),
                 shut_down: false,
@@ -227,9 +231,9 @@ impl Driver {
     pub(crate) fn watch(&self, peer: &Driver) -> io::Result<()> {
         #[cfg(not(loom))]
         {
-            let fd = peer.alarm.raw_fd();
-            self.sources.register_raw(fd, WATCH_TOKEN.0)?;
-            self.watched_alarm.store(fd, Relaxed);
+            self.sources
+                .register_raw(peer.alarm.raw_fd(), WATCH_TOKEN.0)?;
+            let _ = self.watched_alarm.set(peer.alarm.clone());
         }
         #[cfg(loom)]
         let _ = peer;
@@ -248,12 +252,6 @@ impl Driver {
         // bounded sleep, which is the behaviour the models check).
         #[cfg(loom)]
         peer.unpark();
-    }
-
-    /// The owner goes to sleep: nobody needs to watch it.
-    pub(crate) fn disarm_watch(&self) {
-        #[cfg(not(loom))]
-        self.alarm.disarm();
     }
 
     // ---- polling ---------------------------------------------------------
@@ -301,7 +299,9 @@ impl Driver {
         #[cfg(not(loom))]
         {
             if core.events.iter().any(|e| e.token() == WATCH_TOKEN) {
-                alarm::drain(self.watched_alarm.load(Relaxed));
+                if let Some(alarm) = self.watched_alarm.get() {
+                    alarm.fired();
+                }
             }
             let own = |e: &&mio::event::Event| e.token() != WAKER_TOKEN && e.token() != WATCH_TOKEN;
             let n = self.sources.dispatch(core.events.iter().filter(own));
@@ -330,11 +330,14 @@ impl Driver {
     /// Whether this driver has anything another worker could need to
     /// deliver for it: registered sources or armed timers.
     pub(crate) fn has_watchable(&self) -> bool {
+        // Relaxed: hints for the idle-watch decision; a stale answer costs one
+        // needless or one late look, never a lost event (the owner itself
+        // always polls its loop).
         #[cfg(not(loom))]
         if self.sources.len() > 0 {
             return true;
         }
-        self.timers.lock().wheel.len() > 0
+        self.timer_count.load(Relaxed) > 0
     }
 
     /// Arms a timer for `deadline`; the owner is woken if it sleeps past it.
@@ -346,6 +349,7 @@ impl Driver {
             timer_after_shutdown();
         }
         let key = timers.wheel.insert(tick, deadline, Some(waker.clone()));
+        self.timer_count.store(timers.wheel.len(), Relaxed);
         // Read under the lock: see `park` for the other side.
         let wake = self.next_wake.load(SeqCst);
         drop(timers);
@@ -367,7 +371,9 @@ impl Driver {
 
     /// Forgets a timer, fired or not.
     pub(crate) fn remove_timer(&self, key: TimerKey) {
-        self.timers.lock().wheel.remove(key);
+        let mut timers = self.timers.lock();
+        timers.wheel.remove(key);
+        self.timer_count.store(timers.wheel.len(), Relaxed);
     }
 
     /// Fires every timer due at `now`, in deadline-then-FIFO order.
@@ -381,6 +387,7 @@ impl Driver {
             }
             let mut fired = std::mem::take(&mut timers.fired);
             timers.wheel.advance(now_tick, &mut fired);
+            self.timer_count.store(timers.wheel.len(), Relaxed);
             fired
         };
         self.timers_fired.fetch_add(fired.len() as u64, Relaxed);

@@ -308,7 +308,6 @@ impl WorkerCore {
         // A peer with sources or timers is awake: come back soon to check
         // that it is still polling them. (The driver adds its own timers.)
         let cap = watch_peer.then_some(HANDOFF_AFTER);
-        driver.disarm_watch();
         let polled = if self.shared.is_shutdown() {
             None
         } else {
@@ -321,7 +320,13 @@ impl WorkerCore {
         if let Some(polled) = polled {
             driver.dispatch(polled);
         }
-        self.arm_watch_if_alone(true);
+        // Only a worker that woke to run something can get stuck in it; one
+        // that found nothing (say, a watcher woken by a peer's alarm) goes
+        // back to sleep and needs no watching. Arming then would have two
+        // idle watchers wake each other for ever.
+        if self.has_local_work() {
+            self.arm_watch_if_alone(true);
+        }
     }
 
     /// Leaving a sleep with sources or timers while every peer sleeps: nobody
