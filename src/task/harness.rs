@@ -98,11 +98,11 @@ where
             }
             Ok(Poll::Pending) => match self.header().state.transition_to_idle() {
                 ToIdle::Idle => self.raw().drop_reference(),
-                // SAFETY: `transition_to_idle` kept our reference for it.
-                ToIdle::Notified => self
-                    .cell()
-                    .scheduler
-                    .schedule(unsafe { Notified::from_raw(self.raw()) }, true),
+                ToIdle::Notified => {
+                    // SAFETY: `transition_to_idle` kept our reference for it.
+                    let notified = unsafe { Notified::from_raw(self.raw()) };
+                    self.cell().scheduler.schedule(notified, true)
+                }
                 ToIdle::Cancelled => {
                     self.cancel_future();
                     self.complete(true);
@@ -161,10 +161,10 @@ where
         if self.can_read_output(waker) {
             // SAFETY: COMPLETE is set and we are the handle with JOIN_INTEREST,
             // so the stage is ours.
-            let stage = self
-                .cell()
-                .stage
-                .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
+            let stage = self.cell().stage.with_mut(|ptr| {
+                // SAFETY: as above: the completed stage belongs to the handle.
+                std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed)
+            });
             match stage {
                 Stage::Finished(output) => *dst = Poll::Ready(output),
                 _ => panic!("a corio Task was polled again after it returned its output"),
@@ -230,11 +230,11 @@ where
             self.set_stage(Stage::Consumed);
         }
         if t.drop_waker {
-            // SAFETY: JOIN_WAKER is clear after our transition: the slot is
-            // ours, and the task no longer reads it.
-            self.cell()
-                .join_waker
-                .with_mut(|ptr| unsafe { *ptr = None });
+            self.cell().join_waker.with_mut(|ptr| {
+                // SAFETY: JOIN_WAKER is clear after our transition: the slot
+                // is ours, and the task no longer reads it.
+                unsafe { *ptr = None }
+            });
         }
         self.raw().drop_reference();
     }
@@ -259,9 +259,9 @@ pub(super) unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>
 pub(super) unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as above; the caller counted the reference for the `Notified`.
     let h = unsafe { Harness::<F, S>::from_raw(ptr) };
-    h.cell()
-        .scheduler
-        .schedule(unsafe { Notified::from_raw(h.raw()) }, false);
+    // SAFETY: the caller counted the reference this `Notified` owns.
+    let notified = unsafe { Notified::from_raw(h.raw()) };
+    h.cell().scheduler.schedule(notified, false);
 }
 
 pub(super) unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
