@@ -7,16 +7,43 @@
 //!     cargo test -p loom-tests --release --target-dir target/loom
 //! ```
 //!
+//! (one model: append `--test FILE -- --exact NAME`). The models check
+//! corio's own code: corio reaches every atomic, cell, lock, thread-local and
+//! thread through its `loom` facade, which is loom's under `--cfg loom`.
+//!
+//! * `task_state.rs`: the task state word and harness on real task cells
+//!   (`corio::loom_hooks::TaskSet`), without a runtime around them.
+//! * `park.rs`: the `Parker`/`Unparker` every sleeping thread uses.
+//! * `runtime_*.rs`: whole runtimes through the public API: work arriving
+//!   while workers go to sleep, stealing, shutdown racing with spawns and
+//!   wakes, cancel and handle drop on a worker.
+//! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
+//!
+//! Helpers:
+//!
 //! * [`model`] runs one loom model and reports its iteration count and time.
 //! * [`signal`] is a oneshot whose sender may fire from any loom thread: the
 //!   way a model makes a wakeup race with a poll.
 //! * [`Probe`] counts what happened to a future: polled to completion, future
 //!   dropped, output dropped, so that a model can assert "exactly once".
+//! * [`block_on`] waits for a future on loom's own park (not corio's), and
+//!   [`poll_once`] polls once with a no-op waker.
+//! * [`idle_runtime`] and [`quiet_drop`] take a runtime's start-up and
+//!   shutdown out of the exploration, for models whose subject lies between.
 //!
 //! Everything shared here is built on loom's types (`loom::sync::Arc`,
 //! atomics, mutexes): loom then checks its accesses for causality, and a
-//! task that is never freed leaks one of these `Arc`s, which loom reports at
-//! the end of the execution.
+//! task that is never freed leaks one of these `Arc`s (the runtime's
+//! `Shared`, or the probe's counters, held by the task), which loom reports
+//! at the end of the execution as "Arc leaked".
+//!
+//! Cost: loom allows five threads per model, the main thread included (a
+//! runtime with N workers uses N of them). What a model costs grows with
+//! every thread and every synchronizing operation; the runtime models keep
+//! the main thread's side short (one spawn, one wait) and the subject
+//! narrow. A failing model panics inside loom with loom objects still
+//! alive, which usually aborts the whole test binary: rerun the one model
+//! with `--exact` to see the others.
 
 #![cfg(loom)]
 
@@ -48,6 +75,11 @@ pub const DEFAULT_PREEMPTIONS: usize = 2;
 /// the failing iteration's number is printed; exploration is deterministic,
 /// so `LOOM_LOG=trace LOOM_LOCATION=1 LOOM_TRACE_ITER=N` (with
 /// `--nocapture`) then logs every step of just that interleaving.
+///
+/// Models run one at a time per process, and each iteration starts with the
+/// same task ids (`corio::loom_hooks::align_ids`): ids come from a
+/// process-wide counter that loom does not reset, and an exploration that
+/// depends on them is not deterministic.
 pub fn model<F>(name: &str, f: F)
 where
     F: Fn() + Sync + Send + 'static,
@@ -115,8 +147,8 @@ where
 /// Serializes models within a test binary (see `model`).
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Task ids start at a multiple of this in every iteration: more than any
-/// owner list's shard count (4 per worker).
+/// Task ids start at a multiple of this in every iteration (more than any
+/// count of shards or slots an id could pick among).
 const ID_ALIGN: u64 = 64;
 
 type Running = Option<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)>;
@@ -129,7 +161,7 @@ std::thread_local! {
 
 /// On a panic inside a model, says which iteration failed and how to log
 /// just that one: loom explores deterministically, so the same iteration
-/// fails again, and filtering on loom's `iter` span keeps the log short.
+/// fails again, and `LOOM_TRACE_ITER` keeps the log to that iteration.
 fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -186,6 +218,17 @@ pub struct Receiver {
 }
 
 impl Sender {
+    /// Whether the receiver is waiting: polled, and its waker stored.
+    pub fn has_waiter(&self) -> bool {
+        self.inner.lock().unwrap().waker.is_some()
+    }
+
+    /// Fires without waking: hands the registered waker (if any) to the
+    /// caller, who wakes it when (and how) the model wants.
+    pub fn fire_and_take(self) -> Option<Waker> {
+        self.take()
+    }
+
     fn take(&self) -> Option<Waker> {
         let mut state = self.inner.lock().unwrap();
         state.fired = true;

@@ -64,6 +64,34 @@ fn spawn_races_with_shutdown_two_workers() {
     );
 }
 
+/// Two workers still starting (searching, parking, waking each other for
+/// the new task) when the main thread spawns and at once drops the runtime:
+/// both workers exit (a lost shutdown wakeup hangs the drop, which loom
+/// reports as a deadlock), and the task is done, run or cancelled.
+#[test]
+fn spawn_then_shutdown_while_workers_start() {
+    model(
+        "runtime_shutdown::spawn_then_shutdown_while_workers_start",
+        || {
+            let rt = runtime(2);
+            let probe = Probe::new();
+            let mut task = rt.spawn(probe.track(async { 1 }));
+            drop(rt);
+            assert!(task.is_done(), "a task outlived its runtime's shutdown");
+            match poll_once(&mut task) {
+                Poll::Ready(Ok(_)) => assert_eq!(probe.completed(), 1),
+                Poll::Ready(Err(err)) => {
+                    assert!(err.is_cancelled(), "{err}");
+                    assert_eq!(probe.completed(), 0);
+                }
+                Poll::Pending => panic!("done task pending"),
+            }
+            drop(task);
+            probe.assert_all_dropped(1);
+        },
+    );
+}
+
 /// A task waiting on a signal that an outside thread fires while the main
 /// thread drops the runtime: the wake pushes to the injector concurrently
 /// with shutdown draining it.

@@ -187,6 +187,37 @@ fn cancel_races_with_completion() {
     });
 }
 
+/// `Task::cancel` racing with the poll of a task that would never complete
+/// on its own: the cancellation is never lost (the task ends cancelled, its
+/// future dropped once), whether it lands while the task is queued, being
+/// polled, or idle.
+#[test]
+fn cancel_races_with_pending_poll() {
+    model("task_state::cancel_races_with_pending_poll", || {
+        let set = TaskSet::new();
+        let probe = Probe::new();
+        let mut task = set.spawn(probe.track(std::future::pending::<()>()));
+        let poller = {
+            let set = set.clone();
+            thread::spawn(move || {
+                set.run_all();
+            })
+        };
+        assert!(task.cancel(), "cancel found a pending task done");
+        poller.join().unwrap();
+        set.run_all();
+        assert!(task.is_done(), "cancellation lost");
+        assert!(task.is_cancelled());
+        match poll_once(&mut task) {
+            Poll::Ready(Err(err)) => assert!(err.is_cancelled(), "{err}"),
+            _ => panic!("a cancelled task gave no cancellation error"),
+        }
+        assert_eq!(probe.future_drops(), 1);
+        drop(task);
+        finish(&set, &probe, 1);
+    });
+}
+
 /// The output of a done task agrees with `cancel`'s answer and the probe.
 fn check_outcome<F>(task: &mut corio::Task<loom_tests::Out<F>>, asked: bool, probe: &Probe, v: F)
 where
