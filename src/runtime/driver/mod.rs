@@ -259,6 +259,11 @@ impl Driver {
     /// Owner's periodic check while busy: collects ready I/O and due timers
     /// without blocking. Skipped if another worker is polling it right now.
     pub(crate) fn poll_now(&self) {
+        if !self.has_watchable() {
+            // No socket and no timer: nothing to collect, so no system call.
+            // (Unparks do not need draining: they are a token in `state`.)
+            return;
+        }
         if let Some(mut core) = self.io.try_lock() {
             let IoCore { poll, events } = &mut *core;
             let _ = poll.poll(events, Some(Duration::ZERO));
