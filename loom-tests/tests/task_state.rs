@@ -283,6 +283,64 @@ fn join_handle_dropped_while_task_completes() {
     );
 }
 
+/// The handle swaps its stored waker for another (`unset_join_waker`, then
+/// `set_join_waker`) while another thread wakes the task, runs it to
+/// completion, wakes the stored waker and hands the slot back: whichever
+/// comes first, the handle either gets the output or leaves its new waker
+/// to be woken, and the slot is never touched by both sides at once.
+///
+/// The runner starts by cloning the task's waker: a plain read-modify-write
+/// of the state word, which loom orders against each of the handle's
+/// accesses in turn, so the whole run is tried between any two of them (a
+/// runner whose first step is a lock or a load is never moved ahead of the
+/// handle's loads: loom tracks one last access per object).
+#[test]
+fn join_waker_replaced_while_task_completes() {
+    model(
+        "task_state::join_waker_replaced_while_task_completes",
+        || {
+            let set = TaskSet::new();
+            let probe = Probe::new();
+            let (tx, rx) = signal();
+            let mut task = set.spawn(probe.track(rx));
+            set.run_one();
+            let waker = tx.fire_and_take().expect("the task registered its waker");
+            let (w1, c1) = CountingWaker::new();
+            let (w2, c2) = CountingWaker::new();
+            assert!(Pin::new(&mut task)
+                .poll(&mut Context::from_waker(&w1))
+                .is_pending());
+            let runner = {
+                let set = set.clone();
+                thread::spawn(move || {
+                    let extra = waker.clone();
+                    waker.wake();
+                    set.run_all();
+                    drop(extra);
+                })
+            };
+            let first = Pin::new(&mut task).poll(&mut Context::from_waker(&w2));
+            runner.join().unwrap();
+            let ready = match first {
+                Poll::Ready(res) => {
+                    res.unwrap();
+                    true
+                }
+                Poll::Pending => false,
+            };
+            if !ready {
+                // The new waker is in the slot: the completion woke it.
+                assert_eq!(c2.wakes(), 1, "join wakeup lost");
+                assert!(matches!(poll_once(&mut task), Poll::Ready(Ok(_))));
+            }
+            assert!(c1.wakes() + c2.wakes() <= 1);
+            drop(task);
+            drop((w1, w2));
+            finish(&set, &probe, 1);
+        },
+    );
+}
+
 /// A thread blocked on the `Task` (its waker in the slot) while the task is
 /// woken and completes elsewhere: the join wakeup is never lost (a lost one
 /// is a deadlock, which loom reports).

@@ -274,10 +274,13 @@ impl State {
     /// task completed (it may be waking the old waker right now).
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|curr| {
-            debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
+            debug_assert!(curr.is_join_interested());
             if curr.is_complete() {
+                // The task may have woken the waker and given the slot back
+                // (`unset_waker_after_complete`) since the handle looked.
                 return (Err(curr), None);
             }
+            debug_assert!(curr.is_join_waker_set());
             let next = Snapshot(curr.0 & !JOIN_WAKER);
             (Ok(next), Some(next))
         })
