@@ -157,11 +157,11 @@ pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
     }
 }
 
-/// The pieces of this thread's event loop: the runtime, the owner of the
-/// loop's local tasks (where callbacks run), and the driver its timers and
-/// file descriptors use.
-pub(crate) fn current_loop() -> Option<(Arc<Shared>, Arc<LocalOwner>, Arc<Driver>)> {
-    with_scheduler(|s| s.map(|s| (s.shared().clone(), s.local().clone(), s.driver().clone())))
+/// The pieces of this thread's event loop: the owner of the loop's local
+/// tasks (where callbacks run), and the driver its timers and file
+/// descriptors use.
+pub(crate) fn current_loop() -> Option<(Arc<LocalOwner>, Arc<Driver>)> {
+    with_scheduler(|s| s.map(|s| (s.local().clone(), s.driver().clone())))
 }
 
 /// The local-task owner of this thread, if it is a worker or in `block_on`.

@@ -8,7 +8,6 @@
 
 use super::driver::Driver;
 use super::scheduler::local::LocalOwner;
-use super::scheduler::Shared;
 use crate::loom::clock::{self, Instant};
 use crate::loom::sync::Arc;
 use crate::runtime::context;
@@ -41,8 +40,6 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct EventLoop {
-    #[allow(dead_code)]
-    shared: Arc<Shared>,
     local: Arc<LocalOwner>,
     #[cfg_attr(loom, allow(dead_code))]
     driver: Arc<Driver>,
@@ -62,11 +59,7 @@ pub fn get_running_loop() -> EventLoop {
 
 /// Returns the event loop of the current thread, or `None` outside a runtime.
 pub fn try_get_running_loop() -> Option<EventLoop> {
-    context::current_loop().map(|(shared, local, driver)| EventLoop {
-        shared,
-        local,
-        driver,
-    })
+    context::current_loop().map(|(local, driver)| EventLoop { local, driver })
 }
 
 impl EventLoop {

@@ -4,7 +4,7 @@ pub(crate) mod idle;
 pub(crate) mod local;
 pub(crate) mod worker;
 
-use crate::loom::clock::{self, Instant};
+use crate::loom::clock;
 use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
@@ -35,9 +35,6 @@ pub(crate) struct Shared {
     /// Workers still running; shutdown waits for it to reach zero.
     running: Mutex<usize>,
     all_exited: Condvar,
-    /// Tick 0 of every worker's timers.
-    #[allow(dead_code)]
-    pub(crate) origin: Instant,
 }
 
 /// What the others may touch of one worker.
@@ -131,7 +128,6 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             running: Mutex::new(num_workers),
             all_exited: Condvar::new(),
-            origin,
         });
         Ok((shared, starts))
     }
