@@ -1,24 +1,23 @@
 //! What happens to a task, written once per future type: polling, completing,
 //! cancelling, handing the output to the handle, and freeing the cell.
 
-use super::raw::{Cell, Header, Notified, RawTask, Stage};
+use super::raw::{Cell, Header, Notified, RawTask, Stage, TaskBody};
 use super::state::{ToIdle, ToRunning};
 use super::{waker, JoinError, Schedule};
 use crate::runtime::context;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 /// Typed access to a task cell.
-struct Harness<F: Future, S: 'static> {
+struct Harness<F: TaskBody, S: 'static> {
     cell: NonNull<Cell<F, S>>,
 }
 
 impl<F, S> Harness<F, S>
 where
-    F: Future + 'static,
+    F: TaskBody,
     S: Schedule,
 {
     /// # Safety
@@ -84,11 +83,11 @@ where
             // SAFETY: the cell is heap-allocated and never moves until it is
             // freed, and the future is dropped in place, so pinning holds.
             let future = unsafe { Pin::new_unchecked(future) };
-            catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+            catch_unwind(AssertUnwindSafe(|| future.poll_body(&mut cx)))
         });
         match res {
             Ok(Poll::Ready(output)) => {
-                self.set_stage(Stage::Finished(Ok(output)));
+                self.set_stage(Stage::Finished(output));
                 self.complete(false);
             }
             Err(panic) => {
@@ -172,6 +171,22 @@ where
         }
     }
 
+    /// Handle side of `Task<T>::output_ref`.
+    fn output_ref(&self) -> *const Result<F::Output, JoinError> {
+        if !self.header().state.load().is_complete() {
+            return std::ptr::null();
+        }
+        self.cell().stage.with(|ptr| {
+            // SAFETY: COMPLETE is set (and the acquire load above saw the
+            // completer's write of the stage) and the caller is the handle,
+            // which owns the finished stage and is not polling concurrently.
+            match unsafe { &*ptr } {
+                Stage::Finished(output) => output as *const _,
+                _ => std::ptr::null(),
+            }
+        })
+    }
+
     /// Returns `true` if the task is complete; otherwise makes sure `waker`
     /// will be woken when it completes.
     fn can_read_output(&self, waker: &Waker) -> bool {
@@ -251,12 +266,12 @@ where
     }
 }
 
-pub(super) unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn poll<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable is only installed on `Cell<F, S>`.
     unsafe { Harness::<F, S>::from_raw(ptr) }.poll()
 }
 
-pub(super) unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn schedule<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as above; the caller counted the reference for the `Notified`.
     let h = unsafe { Harness::<F, S>::from_raw(ptr) };
     // SAFETY: the caller counted the reference this `Notified` owns.
@@ -264,29 +279,36 @@ pub(super) unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Hea
     h.cell().scheduler.schedule(notified, false);
 }
 
-pub(super) unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn dealloc<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as above.
     unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc()
 }
 
-pub(super) unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
+pub(super) unsafe fn try_read_output<F: TaskBody, S: Schedule>(
     ptr: NonNull<Header>,
     dst: *mut (),
     waker: &Waker,
 ) {
-    // SAFETY: as above; `Task<F::Output>` passes a pointer to its own
-    // `Poll<Result<F::Output, JoinError>>`.
+    // SAFETY: as above; `Task<T>` passes a pointer to its own
+    // `Poll<Result<T, JoinError>>`, and `T` is the body's output.
     let h = unsafe { Harness::<F, S>::from_raw(ptr) };
     let dst = unsafe { &mut *(dst as *mut Poll<Result<F::Output, JoinError>>) };
     h.try_read_output(dst, waker);
 }
 
-pub(super) unsafe fn drop_join_handle<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn drop_join_handle<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as above.
     unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle()
 }
 
-pub(super) unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+pub(super) unsafe fn shutdown<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: as above.
     unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown()
+}
+
+pub(super) unsafe fn output_ref<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) -> *const () {
+    // SAFETY: as above; only the handle calls this.
+    unsafe { Harness::<F, S>::from_raw(ptr) }
+        .output_ref()
+        .cast()
 }

@@ -90,6 +90,17 @@ impl<T> Task<T> {
     pub fn name(&self) -> Option<&str> {
         self.raw.header().name.as_deref()
     }
+
+    /// The task's result, without taking it: `Some` once the task is done
+    /// and until the handle is awaited.
+    pub(crate) fn output_ref(&self) -> Option<&Result<T, JoinError>> {
+        // SAFETY: we are the handle, and the pointer is to our `T`'s result.
+        let ptr = unsafe { self.raw.output_ref() } as *const Result<T, JoinError>;
+        // SAFETY: a non-null pointer is to the finished stage, which only the
+        // handle may take, and taking it needs `&mut self`: it outlives the
+        // `&self` borrow we tie it to.
+        unsafe { ptr.as_ref() }
+    }
 }
 
 impl<T> Future for Task<T> {
@@ -122,7 +133,8 @@ impl<T> fmt::Debug for Task<T> {
     }
 }
 
-/// Why a task gave no output: it was cancelled, or it panicked.
+/// Why a task gave no output: it was cancelled, it panicked, or (a
+/// [`TaskGroup`](crate::TaskGroup) child) its error went to its group.
 ///
 /// ```
 /// corio::run(async {
@@ -138,6 +150,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
+    /// The task returned an error that went elsewhere (a `TaskGroup` child's
+    /// `Err` goes to the group); this keeps its rendering.
+    Failed(Box<str>),
     Panic {
         message: Option<String>,
         payload: SyncPayload,
@@ -174,6 +189,13 @@ impl JoinError {
         }
     }
 
+    pub(crate) fn failed(id: TaskId, message: String) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Failed(message.into_boxed_str()),
+        }
+    }
+
     /// `true` if the task was cancelled (asyncio's `CancelledError`).
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
@@ -182,6 +204,14 @@ impl JoinError {
     /// `true` if the task panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic { .. })
+    }
+
+    /// `true` if the task returned an error that was handed to someone else:
+    /// a [`TaskGroup`](crate::TaskGroup) child whose `Err` went to the
+    /// group's [`join`](crate::TaskGroup::join). The `Display` of this error
+    /// includes that error's.
+    pub fn is_failed(&self) -> bool {
+        matches!(self.repr, Repr::Failed(_))
     }
 
     /// The id of the task that failed.
@@ -193,18 +223,19 @@ impl JoinError {
     /// `std::panic::resume_unwind`.
     ///
     /// # Panics
-    /// If the task was cancelled rather than panicked; see
+    /// If the task did not panic; see
     /// [`try_into_panic`](JoinError::try_into_panic).
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .expect("`JoinError::into_panic` called on a cancelled task's error")
+        self.try_into_panic().unwrap_or_else(|err| {
+            panic!("`JoinError::into_panic` called on an error that is not a panic ({err})")
+        })
     }
 
-    /// The panic payload, or the error back if the task was cancelled.
+    /// The panic payload, or the error back if the task did not panic.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic { payload, .. } => Ok(payload.0),
-            Repr::Cancelled => Err(self),
+            _ => Err(self),
         }
     }
 }
@@ -213,6 +244,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Failed(m) => write!(f, "task {} failed: {}", self.id, m),
             Repr::Panic {
                 message: Some(m), ..
             } => write!(f, "task {} panicked: {}", self.id, m),
@@ -225,6 +257,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Failed(m) => write!(f, "JoinError::Failed({}, {:?})", self.id, m),
             Repr::Panic { message, .. } => {
                 write!(f, "JoinError::Panic({}, {:?})", self.id, message)
             }

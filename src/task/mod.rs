@@ -22,7 +22,7 @@ pub use join::{JoinError, Task};
 pub use yield_now::yield_now;
 
 pub(crate) use owned::OwnedTasks;
-pub(crate) use raw::{Header, Notified, RawTask};
+pub(crate) use raw::{Fallible, Header, Notified, Plain, RawTask, TaskBody};
 
 use crate::runtime::context;
 use std::future::Future;
@@ -54,10 +54,26 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, TaskId::next(), name, location);
+    new_task_body(Plain(future), scheduler, list, name, location)
+}
+
+/// [`new_task`] for any [`TaskBody`] (a `Fallible` one included).
+pub(crate) fn new_task_body<B, S>(
+    body: B,
+    scheduler: S,
+    list: &OwnedTasks,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> (Task<B::Output>, Option<Notified>)
+where
+    B: TaskBody,
+    S: Schedule,
+{
+    let raw = RawTask::new(body, scheduler, TaskId::next(), name, location);
     // SAFETY: a new task counts three references: one each for the handle,
-    // the notification and the owner list, and its output type is F::Output.
+    // the notification and the owner list, and its output type is B::Output.
     let task = unsafe { Task::from_raw(raw) };
+    // SAFETY: as above: the second reference and the first notification.
     let notified = unsafe { Notified::from_raw(raw) };
     match list.bind(raw) {
         Ok(()) => (task, Some(notified)),

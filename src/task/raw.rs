@@ -9,8 +9,9 @@ use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicUsize;
 use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 /// The type-erased part of a task, at offset 0 of its cell: everything a
 /// waker, a run queue or the owner list needs without knowing `F` or `S`.
@@ -46,19 +47,65 @@ pub(crate) struct Vtable {
     /// Runtime shutdown of a task removed from its owner list (consumes that
     /// list's reference).
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// A pointer to the stored `Result<T, JoinError>` if the task finished
+    /// and the handle has not taken it, else null. Only the handle calls it.
+    pub(crate) output_ref: unsafe fn(NonNull<Header>) -> *const (),
+}
+
+/// What a task runs: a future that finishes with `Result<Output, JoinError>`.
+///
+/// Almost every task is a [`Plain`] future, whose output is always `Ok`. A
+/// [`Fallible`] one may finish with its own `JoinError` (a `TaskGroup` child
+/// that returned `Err` hands its handle a "failed" error), stored flat so the
+/// handle reads one `Result<T, JoinError>` either way.
+pub(crate) trait TaskBody: 'static {
+    type Output;
+    fn poll_body(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Self::Output, JoinError>>;
+}
+
+/// A future whose every output is a success.
+pub(crate) struct Plain<F>(pub(crate) F);
+
+impl<F: Future + 'static> TaskBody for Plain<F> {
+    type Output = F::Output;
+
+    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+        // SAFETY: structural pinning: `Plain` never moves its field out and has
+        // no `Drop` or `Unpin` impl of its own.
+        let future = unsafe { self.map_unchecked_mut(|p| &mut p.0) };
+        future.poll(cx).map(Ok)
+    }
+}
+
+/// A future that reports its own failure as a `JoinError`.
+pub(crate) struct Fallible<F>(pub(crate) F);
+
+impl<F, T> TaskBody for Fallible<F>
+where
+    F: Future<Output = Result<T, JoinError>> + 'static,
+{
+    type Output = T;
+
+    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        // SAFETY: as for `Plain`.
+        unsafe { self.map_unchecked_mut(|p| &mut p.0) }.poll(cx)
+    }
 }
 
 /// What the future slot holds over the task's life.
-pub(crate) enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
+pub(crate) enum Stage<B: TaskBody> {
+    Running(B),
+    Finished(Result<B::Output, JoinError>),
     Consumed,
 }
 
 /// The whole allocation. `repr(C)` keeps the header at offset 0 so that a
 /// `NonNull<Header>` can be cast back to the cell.
 #[repr(C)]
-pub(crate) struct Cell<F: Future, S> {
+pub(crate) struct Cell<F: TaskBody, S> {
     pub(crate) header: Header,
     pub(crate) scheduler: S,
     /// The future or its output; owned by whoever holds `RUNNING`, or by the
@@ -70,7 +117,7 @@ pub(crate) struct Cell<F: Future, S> {
 
 impl<F, S> Cell<F, S>
 where
-    F: Future + 'static,
+    F: TaskBody,
     S: Schedule,
 {
     fn vtable() -> &'static Vtable {
@@ -81,6 +128,7 @@ where
             try_read_output: harness::try_read_output::<F, S>,
             drop_join_handle: harness::drop_join_handle::<F, S>,
             shutdown: harness::shutdown::<F, S>,
+            output_ref: harness::output_ref::<F, S>,
         }
     }
 }
@@ -109,7 +157,7 @@ impl RawTask {
         location: &'static Location<'static>,
     ) -> RawTask
     where
-        F: Future + 'static,
+        F: TaskBody,
         S: Schedule,
     {
         let cell = Box::new(Cell {
@@ -177,6 +225,14 @@ impl RawTask {
     pub(crate) fn shutdown(self) {
         // SAFETY: as for `poll`.
         unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// # Safety
+    /// Only the task's handle may call this, and the result is a
+    /// `*const Result<T, JoinError>` of the handle's `T` (or null).
+    pub(crate) unsafe fn output_ref(self) -> *const () {
+        // SAFETY: the vtable matches the cell; the caller is the handle.
+        unsafe { (self.header().vtable.output_ref)(self.ptr) }
     }
 
     /// Drops one reference, freeing the task if it was the last.
