@@ -5,7 +5,7 @@ use super::scheduler::Shared;
 use crate::loom::sync::atomic::Ordering::Relaxed;
 use crate::loom::sync::Arc;
 use crate::runtime::context;
-use crate::task::{new_task, Task, TaskInfo};
+use crate::task::{new_task_body, Plain, Task, TaskBody, TaskInfo};
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -64,8 +64,22 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_body(Plain(future), name, location)
+    }
+
+    /// Spawns any task body (a `Fallible` one included) on this runtime.
+    pub(crate) fn spawn_body<B>(
+        &self,
+        body: B,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> Task<B::Output>
+    where
+        B: TaskBody + Send,
+        B::Output: Send,
+    {
         let shared = &self.shared;
-        let (task, notified) = new_task(future, shared.clone(), &shared.owned, name, location);
+        let (task, notified) = new_task_body(body, shared.clone(), &shared.owned, name, location);
         if let Some(notified) = notified {
             shared.schedule_new(notified);
         }
