@@ -17,6 +17,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
+pub mod context;
 pub(crate) mod io;
 mod loom;
 #[cfg(loom)]
@@ -28,8 +29,9 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
+pub use context::ContextVar;
 pub use runtime::{
-    get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
+    get_running_loop, run, to_thread, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
 pub use task::{
     all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,

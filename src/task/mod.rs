@@ -22,6 +22,7 @@ pub use join::{JoinError, Task};
 pub use yield_now::yield_now;
 
 pub(crate) use owned::OwnedTasks;
+#[allow(unused_imports)] // TEMP: `Fallible`'s users (TaskGroup) land next
 pub(crate) use raw::{Fallible, Header, Notified, Plain, RawTask, TaskBody};
 
 use crate::runtime::context;
@@ -38,6 +39,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Removes a completing task from the owner list; `true` if it was there
     /// (then the list's reference is the caller's to drop).
     fn release(&self, task: &Header) -> bool;
+
+    /// `true` if the runtime is in debug mode: a panic nobody will read is
+    /// then reported.
+    fn debug(&self) -> bool {
+        false
+    }
 }
 
 /// Allocates a task and binds it to `list`, returning the handle and the
@@ -69,7 +76,8 @@ where
     B: TaskBody,
     S: Schedule,
 {
-    let raw = RawTask::new(body, scheduler, TaskId::next(), name, location);
+    let context = crate::context::snapshot();
+    let raw = RawTask::new(body, scheduler, TaskId::next(), name, location, context);
     // SAFETY: a new task counts three references: one each for the handle,
     // the notification and the owner list, and its output type is B::Output.
     let task = unsafe { Task::from_raw(raw) };

@@ -28,6 +28,9 @@ pub(crate) struct Header {
     /// The task's slot in its owner list; only read or written under that
     /// list's shard lock, which orders it.
     pub(crate) owned_slot: AtomicUsize,
+    /// The task's context variables (`crate::context`): a copy of its
+    /// creator's at first, touched afterwards only by the thread polling it.
+    pub(crate) context: UnsafeCell<crate::context::Snapshot>,
 }
 
 /// The operations that need the concrete `F` and `S`, monomorphised per
@@ -49,6 +52,7 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// A pointer to the stored `Result<T, JoinError>` if the task finished
     /// and the handle has not taken it, else null. Only the handle calls it.
+    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) output_ref: unsafe fn(NonNull<Header>) -> *const (),
 }
 
@@ -81,6 +85,7 @@ impl<F: Future + 'static> TaskBody for Plain<F> {
 }
 
 /// A future that reports its own failure as a `JoinError`.
+#[allow(dead_code)] // TEMP: its users (TaskGroup) land next
 pub(crate) struct Fallible<F>(pub(crate) F);
 
 impl<F, T> TaskBody for Fallible<F>
@@ -155,6 +160,7 @@ impl RawTask {
         id: TaskId,
         name: Option<Box<str>>,
         location: &'static Location<'static>,
+        context: crate::context::Snapshot,
     ) -> RawTask
     where
         F: TaskBody,
@@ -168,6 +174,7 @@ impl RawTask {
                 name,
                 location,
                 owned_slot: AtomicUsize::new(usize::MAX),
+                context: UnsafeCell::new(context),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -257,6 +264,11 @@ impl Notified {
 
     pub(crate) fn header(&self) -> &Header {
         self.raw.header()
+    }
+
+    /// The task this notification is for (the reference stays with it).
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
     }
 
     /// Polls (or cancels) the task; the reference is consumed.
