@@ -44,7 +44,6 @@ pub struct ContextVar<T> {
 
 /// What [`ContextVar::set`] replaced, for [`ContextVar::reset`]: Python's
 /// `contextvars.Token`.
-#[must_use = "a Token does nothing unless passed to `ContextVar::reset`"]
 pub struct Token<T> {
     var: u64,
     old: Option<Value>,

@@ -54,30 +54,29 @@ pub(crate) fn time_poll<R>(slow: Option<Duration>, what: &str, poll: impl FnOnce
     let out = poll();
     let took = start.elapsed();
     if took >= slow {
-        eprintln!(
-            "corio debug: {what} took {took:?} in one poll (slow_callback_duration is {slow:?}): \
-             it held its thread, and the tasks and callbacks queued behind it waited"
-        );
+        emit(format!(
+            "{what} took {took:?} in one poll (slow_callback_duration is {slow:?}): it held its \
+             thread, and the tasks and callbacks queued behind it waited"
+        ));
     }
     out
 }
 
 fn warn_slow(header: &Header, took: Duration) {
-    eprintln!(
-        "corio debug: {} took {took:?} in one poll: it blocked its worker, and every task \
-         and callback queued there waited (a blocking call? use `to_thread`)",
+    emit(format!(
+        "{} took {took:?} in one poll: it blocked its worker, and every task and callback \
+         queued there waited (a blocking call? use `to_thread`)",
         describe(header)
-    );
+    ));
 }
 
 /// Called when a task's panic is dropped without anyone having read it: its
 /// `Task` handle was dropped (before or after it finished).
 pub(crate) fn warn_unobserved_panic(header: &Header, err: &crate::JoinError) {
-    eprintln!(
-        "corio debug: {} panicked and its Task handle was dropped, so the panic was never \
-         observed ({err})",
+    emit(format!(
+        "{} panicked and its Task handle was dropped, so the panic was never observed ({err})",
         describe(header)
-    );
+    ));
 }
 
 fn describe(header: &Header) -> String {
@@ -88,4 +87,12 @@ fn describe(header: &Header) -> String {
         ),
         None => format!("task {} (spawned at {})", header.id, header.location),
     }
+}
+
+/// Writes one report line to stderr in a single write, so that reports from
+/// several threads (and panic messages) do not interleave mid-line.
+fn emit(message: String) {
+    use std::io::Write;
+    let line = format!("corio debug: {message}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
