@@ -511,3 +511,32 @@ fn promise_is_send_sync_and_debug() {
     assert_eq!(format!("{c:?}"), "Promise { state: \"cancelled\" }");
     assert_eq!(Cancelled.to_string(), "the promise was cancelled");
 }
+
+/// A waker that panics when woken does not strand the done callbacks: they
+/// still run, later ones still run at once, and the panic comes out of the
+/// completing call.
+#[test]
+fn panicking_waker_does_not_strand_callbacks() {
+    struct Boom;
+    impl Wake for Boom {
+        fn wake(self: Arc<Self>) {
+            panic!("waker boom");
+        }
+    }
+    let p = Promise::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    p.add_done_callback(move |_: &Promise<u8>| {
+        r.fetch_add(1, SeqCst);
+    });
+    let mut w = p.wait();
+    assert!(poll_with(&mut w, &Waker::from(Arc::new(Boom))).is_pending());
+    assert_eq!(panic_of(|| p.set_result(2)), "waker boom");
+    assert_eq!(ran.load(SeqCst), 1);
+    let r = ran.clone();
+    p.add_done_callback(move |_| {
+        r.fetch_add(1, SeqCst);
+    });
+    assert_eq!(ran.load(SeqCst), 2, "a later callback was queued, not run");
+    assert_eq!(poll_once(&mut w), Poll::Ready(Ok(2)));
+}

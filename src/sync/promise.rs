@@ -304,8 +304,13 @@ impl<T> Promise<T> {
             shared.running_callbacks = true;
             shared.waiters.take()
         };
-        waiters.wake_all();
+        // A panicking waker must not strand the callbacks (nor leave
+        // `running_callbacks` set, which would queue later ones forever).
+        let woken = panic::catch_unwind(AssertUnwindSafe(|| waiters.wake_all()));
         self.run_callbacks();
+        if let Err(payload) = woken {
+            panic::resume_unwind(payload);
+        }
         Ok(())
     }
 
@@ -381,6 +386,9 @@ impl<T: Clone> Promise<T> {
     /// at once on a done promise. Dropping it (say, by a `timeout`) only
     /// removes its own wait: the promise and the other waiters are
     /// unaffected. Cancel-safe: it takes nothing from the promise.
+    ///
+    /// The clone is made under the promise's lock, so `T::clone` must not
+    /// call back into the same promise.
     ///
     /// # Panics
     ///
