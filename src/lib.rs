@@ -26,6 +26,7 @@ pub mod loom_hooks;
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -18,6 +18,8 @@
 //!   while workers go to sleep, stealing, shutdown racing with spawns and
 //!   wakes, cancel and handle drop on a worker.
 //! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
+//! * `promise.rs`: `corio::sync::Promise`, completion racing with waiters,
+//!   callbacks and completion, without a runtime.
 //!
 //! Helpers:
 //!
