@@ -28,6 +28,8 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
+#[doc(inline)]
+pub use corio_macros::{main, test};
 pub use runtime::{
     get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
