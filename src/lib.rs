@@ -22,6 +22,8 @@ mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+#[cfg(doctest)]
+mod macro_doctests;
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;
