@@ -23,6 +23,8 @@ mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+#[cfg(doctest)]
+mod macro_doctests;
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;
@@ -31,6 +33,8 @@ pub mod task;
 pub mod time;
 
 pub use context::ContextVar;
+#[doc(inline)]
+pub use corio_macros::{main, test};
 pub use runtime::{
     get_running_loop, run, to_thread, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
