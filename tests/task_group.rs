@@ -551,8 +551,13 @@ fn create_task_into_a_finished_group_is_cancelled_at_once() {
             let failing = tg.create_task(async { Err::<(), _>(MyErr("boom")) });
             assert!(failing.await.unwrap_err().is_failed());
             let task = late(&|f: Fut| tg.create_task(f));
-            assert!(task.await.unwrap_err().is_cancelled());
             assert_eq!(tg.join().await.unwrap_err().failures().len(), 1);
+            assert_eq!(
+                drops.dropped(),
+                1,
+                "join returned before the late future was dropped"
+            );
+            assert!(task.await.unwrap_err().is_cancelled());
 
             // After `join` returned.
             let tg = TaskGroup::new();

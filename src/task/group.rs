@@ -10,9 +10,9 @@ mod shared;
 pub use error::{ChildError, ChildFailure, TaskGroupError};
 
 use self::child::{Child, Member, Stillborn};
-use self::shared::{Armed, Shared};
+use self::shared::{Armed, Reserved, Shared};
 use crate::loom::sync::Arc;
-use crate::runtime::context;
+use crate::runtime::{context, Handle};
 use crate::task::{CancelHandle, Fallible, Plain, Task};
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -34,7 +34,7 @@ use std::panic::Location;
 ///   is not done yet is cancelled, once, at that moment. Children that fail
 ///   before their cancellation lands are failures too: `join` reports them
 ///   all. A child created after the failure is cancelled at once, before its
-///   future is ever polled.
+///   future is ever polled (and `join` waits for that future to be dropped).
 /// * **When the group is dropped** without `join` having returned (and
 ///   dropping the future that `join` returned drops the group), every child
 ///   not done yet is cancelled: no child outlives its group. The drop does
@@ -128,8 +128,8 @@ impl TaskGroup {
     /// what the group cancels).
     ///
     /// If a child failed already, the new task is cancelled at once: its
-    /// future is dropped without being polled (asyncio raises
-    /// `RuntimeError` instead).
+    /// future is dropped without being polled, and `join` returns only after
+    /// that (asyncio raises `RuntimeError` instead).
     ///
     /// # Panics
     /// If called outside a corio runtime.
@@ -267,16 +267,39 @@ where
 {
     // Before `reserve`: a panic here must not leave a child counted.
     let handle = context::current_handle("TaskGroup::create_task");
-    let Some(key) = shared.reserve() else {
-        let task = handle.spawn_body(Plain(Stillborn::new(future)), None, location);
-        task.cancel();
-        return task;
+    let key = match shared.reserve() {
+        Reserved::Open(key) => key,
+        Reserved::Failed(key) => {
+            let member = Member::new(shared.clone(), key);
+            let task = spawn_stillborn(&handle, future, Some(member), location);
+            // Armed only so that the slot is freed when it leaves: it is
+            // cancelled already, whatever `arm` says.
+            let _ = shared.arm(key, CancelHandle::new(&task));
+            return task;
+        }
+        Reserved::Closed => return spawn_stillborn(&handle, future, None, location),
     };
     let member = Member::new(shared.clone(), key);
     let task = handle.spawn_body(Fallible(Child::new(future, member)), None, location);
     if shared.arm(key, CancelHandle::new(&task)) == Armed::CancelNow {
         task.cancel();
     }
+    task
+}
+
+/// Spawns a task that is cancelled at once and never polls `future`.
+fn spawn_stillborn<F, T>(
+    handle: &Handle,
+    future: F,
+    member: Option<Member>,
+    location: &'static Location<'static>,
+) -> Task<T>
+where
+    F: Send + 'static,
+    T: Send + 'static,
+{
+    let task = handle.spawn_body(Plain(Stillborn::new(future, member)), None, location);
+    task.cancel();
     task
 }
 

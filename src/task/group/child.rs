@@ -109,18 +109,22 @@ fn current_id() -> TaskId {
         .expect("a TaskGroup child is only polled as its own task")
 }
 
-/// The body of a task created by a group that takes no more children: it
-/// never polls the user's future, only owns it until the task's immediate
-/// cancellation drops it.
+/// The body of a task created into a group that failed, was joined or was
+/// dropped: it never polls the user's future, only owns it until the task's
+/// immediate cancellation drops it.
 pub(super) struct Stillborn<F, T> {
+    // Dropped before the member leaves, as in `Child`.
     _future: F,
+    /// Set if the group can still be joined: `join` waits for the drop.
+    _member: Option<Member>,
     _output: PhantomData<fn() -> T>,
 }
 
 impl<F, T> Stillborn<F, T> {
-    pub(super) fn new(future: F) -> Stillborn<F, T> {
+    pub(super) fn new(future: F, member: Option<Member>) -> Stillborn<F, T> {
         Stillborn {
             _future: future,
+            _member: member,
             _output: PhantomData,
         }
     }

@@ -41,6 +41,18 @@ enum Slot {
     Armed(CancelHandle),
 }
 
+/// What [`Shared::reserve`] found.
+#[derive(Debug)]
+pub(super) enum Reserved {
+    /// A slot for a child that may run.
+    Open(usize),
+    /// A slot for a child that must not run (a child failed already): it is
+    /// counted so that `join` waits for its future to be dropped.
+    Failed(usize),
+    /// The group was joined or dropped: no slot.
+    Closed,
+}
+
 /// Whether [`Shared::arm`] found that the child must be cancelled.
 #[derive(Debug, PartialEq, Eq)]
 #[must_use]
@@ -65,12 +77,12 @@ impl Shared {
         }
     }
 
-    /// Counts a new child and gives its slot, or `None` if the group takes no
-    /// more children (it failed, was dropped, or was joined).
-    pub(super) fn reserve(&self) -> Option<usize> {
+    /// Counts a new child and gives its slot, unless nobody will join the
+    /// group any more (it was dropped, or joined).
+    pub(super) fn reserve(&self) -> Reserved {
         let mut state = self.state.lock();
-        if state.failed || state.closed {
-            return None;
+        if state.closed {
+            return Reserved::Closed;
         }
         state.live += 1;
         let key = match state.free.pop() {
@@ -81,7 +93,11 @@ impl Shared {
             }
         };
         state.slots[key] = Slot::Reserved;
-        Some(key)
+        if state.failed {
+            Reserved::Failed(key)
+        } else {
+            Reserved::Open(key)
+        }
     }
 
     /// Stores the cancel handle of the child spawned into slot `key`.
