@@ -39,6 +39,7 @@ pub use runtime::{
     get_running_loop, run, to_thread, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
 pub use task::{
-    all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,
+    all_tasks, create_task, current_task, spawn, spawn_local, yield_now, ChildError, ChildFailure,
+    JoinError, Task, TaskGroup, TaskGroupError, TaskGroupHandle, TaskInfo,
 };
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};

@@ -1,7 +1,6 @@
 //! `Task<T>`, the handle to a spawned task, and `JoinError`.
 
 use super::raw::RawTask;
-use super::state::ToNotified;
 use super::TaskId;
 use std::any::Any;
 use std::fmt;
@@ -63,11 +62,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn cancel(&self) -> bool {
-        let (not_done, action) = self.raw.header().state.transition_to_notified_and_cancel();
-        if action == ToNotified::Submit {
-            self.raw.schedule();
-        }
-        not_done
+        self.raw.cancel()
     }
 
     /// `true` once the task has finished: returned, panicked or been cancelled.
@@ -89,6 +84,12 @@ impl<T> Task<T> {
     /// The name given by [`task::Builder::name`](crate::task::Builder::name).
     pub fn name(&self) -> Option<&str> {
         self.raw.header().name.as_deref()
+    }
+
+    /// The untyped task, for handles that point at the same cell (the
+    /// caller counts its own reference).
+    pub(super) fn raw(&self) -> RawTask {
+        self.raw
     }
 
     /// The task's result, without taking it: `Some` once the task is done
@@ -149,7 +150,6 @@ pub struct JoinError {
     repr: Repr,
 }
 
-#[allow(dead_code)] // TEMP: `Failed` is made by TaskGroup, landing next
 enum Repr {
     Cancelled,
     /// The task returned an error that went elsewhere (a `TaskGroup` child's
@@ -191,7 +191,22 @@ impl JoinError {
         }
     }
 
-    #[allow(dead_code)] // TEMP: its users (TaskGroup) land next
+    /// A second panic error for the panic `self` describes, for a second
+    /// holder when the payload (which cannot be cloned) went to the first:
+    /// same id and message, and the message (or `""`) as a `String` payload.
+    pub(crate) fn panic_copy(&self) -> JoinError {
+        let Repr::Panic { message, .. } = &self.repr else {
+            panic!("`JoinError::panic_copy` of an error that is not a panic ({self})");
+        };
+        JoinError {
+            id: self.id,
+            repr: Repr::Panic {
+                message: message.clone(),
+                payload: SyncPayload(Box::new(message.clone().unwrap_or_default())),
+            },
+        }
+    }
+
     pub(crate) fn failed(id: TaskId, message: String) -> JoinError {
         JoinError {
             id,

@@ -7,6 +7,8 @@
 //! in the state word; the last one frees it.
 
 mod builder;
+mod cancel_handle;
+mod group;
 mod harness;
 mod info;
 mod join;
@@ -17,12 +19,13 @@ mod waker;
 mod yield_now;
 
 pub use builder::Builder;
+pub use group::{ChildError, ChildFailure, TaskGroup, TaskGroupError, TaskGroupHandle};
 pub use info::{TaskId, TaskInfo, TaskState};
 pub use join::{JoinError, Task};
 pub use yield_now::yield_now;
 
+pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use owned::OwnedTasks;
-#[allow(unused_imports)] // TEMP: `Fallible`'s users (TaskGroup) land next
 pub(crate) use raw::{Fallible, Header, Notified, Plain, RawTask, TaskBody};
 
 use crate::runtime::context;

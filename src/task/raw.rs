@@ -3,7 +3,7 @@
 //! handles that point into it.
 
 use super::harness;
-use super::state::State;
+use super::state::{State, ToNotified};
 use super::{JoinError, Schedule, TaskId};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicUsize;
@@ -85,7 +85,6 @@ impl<F: Future + 'static> TaskBody for Plain<F> {
 }
 
 /// A future that reports its own failure as a `JoinError`.
-#[allow(dead_code)] // TEMP: its users (TaskGroup) land next
 pub(crate) struct Fallible<F>(pub(crate) F);
 
 impl<F, T> TaskBody for Fallible<F>
@@ -240,6 +239,18 @@ impl RawTask {
     pub(crate) unsafe fn output_ref(self) -> *const () {
         // SAFETY: the vtable matches the cell; the caller is the handle.
         unsafe { (self.header().vtable.output_ref)(self.ptr) }
+    }
+
+    /// Asks for cancellation (the body of `Task::cancel`): the future is
+    /// dropped at the task's next scheduling point. `true` if the task was
+    /// not complete yet.
+    pub(crate) fn cancel(self) -> bool {
+        let (not_done, action) = self.header().state.transition_to_notified_and_cancel();
+        if action == ToNotified::Submit {
+            // The transition counted the reference this notification owns.
+            self.schedule();
+        }
+        not_done
     }
 
     /// Drops one reference, freeing the task if it was the last.
