@@ -112,6 +112,10 @@ where
 
     /// Drops the future and stores the cancellation error. Needs RUNNING.
     fn cancel_future(&self) {
+        // The future's destructors run as its task (asyncio runs a cancelled
+        // coroutine's `finally:` in its task): `current_task` and context
+        // variables are the task's, wherever the cancel is carried out.
+        let _current = context::set_current_task(self.cell.cast());
         self.set_stage(Stage::Consumed);
         self.set_stage(Stage::Finished(Err(JoinError::cancelled(self.header().id))));
     }
