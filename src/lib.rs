@@ -17,6 +17,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
+pub mod combinators;
 pub(crate) mod io;
 mod loom;
 #[cfg(loom)]
@@ -28,6 +29,7 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
+pub use combinators::{gather_all, try_gather_all, GatherAll, TryGatherAll};
 pub use runtime::{
     get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };

@@ -1,0 +1,25 @@
+//! Combinators: run several futures or tasks at once and collect what they
+//! give, asyncio's `gather`, `wait`, `as_completed` and `shield`.
+//!
+//! | corio | asyncio | cancels | leaves running |
+//! |---|---|---|---|
+//! | [`gather_all`] | `gather` | unfinished children, when dropped | `Task` children (detached) |
+//! | [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
+//!
+//! All of them poll their children in the task that awaits them. A child
+//! that should run on another core is passed as a [`Task`](crate::Task);
+//! since dropping a `Task` only detaches it, a dropped combinator leaves
+//! such children running, where asyncio would cancel them: call
+//! [`Task::cancel`](crate::Task::cancel) for that.
+//!
+//! The combinators over any number of futures poll only the children that
+//! were woken (each child has its own waker), so they cost O(1) per wake
+//! rather than O(N).
+
+mod future_set;
+mod gather;
+mod try_gather;
+pub(crate) mod wake_set;
+
+pub use gather::{gather_all, GatherAll};
+pub use try_gather::{try_gather_all, TryGatherAll};
