@@ -3,8 +3,8 @@
 //!
 //! | corio | asyncio | cancels | leaves running |
 //! |---|---|---|---|
-//! | [`gather_all`] | `gather` | unfinished children, when dropped | `Task` children (detached) |
-//! | [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
+//! | [`gather!`](crate::gather!), [`gather_all`] | `gather` | unfinished children, when dropped | `Task` children (detached) |
+//! | [`try_gather!`](crate::try_gather!), [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
 //!
 //! All of them poll their children in the task that awaits them. A child
 //! that should run on another core is passed as a [`Task`](crate::Task);
@@ -18,8 +18,17 @@
 
 mod future_set;
 mod gather;
+mod macros;
 mod try_gather;
+mod tuple;
 pub(crate) mod wake_set;
 
 pub use gather::{gather_all, GatherAll};
 pub use try_gather::{try_gather_all, TryGatherAll};
+
+/// What the `gather!` and `try_gather!` macros expand to. Not part of
+/// corio's API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::tuple::{gather, try_gather, Gather, Join, MaybeDone, TryGather, TryJoin};
+}
