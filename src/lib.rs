@@ -29,7 +29,9 @@ pub mod runtime;
 pub mod task;
 pub mod time;
 
-pub use combinators::{gather_all, try_gather_all, GatherAll, TryGatherAll};
+pub use combinators::{
+    as_completed, gather_all, try_gather_all, AsCompleted, GatherAll, TryGatherAll,
+};
 pub use runtime::{
     get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };

@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | [`gather!`](crate::gather!), [`gather_all`] | `gather` | unfinished children, when dropped | `Task` children (detached) |
 //! | [`try_gather!`](crate::try_gather!), [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
+//! | [`as_completed`] | `as_completed` | unfinished children, when dropped | `Task` children (detached) |
 //!
 //! All of them poll their children in the task that awaits them. A child
 //! that should run on another core is passed as a [`Task`](crate::Task);
@@ -16,6 +17,7 @@
 //! were woken (each child has its own waker), so they cost O(1) per wake
 //! rather than O(N).
 
+mod as_completed;
 mod future_set;
 mod gather;
 mod macros;
@@ -23,6 +25,7 @@ mod try_gather;
 mod tuple;
 pub(crate) mod wake_set;
 
+pub use as_completed::{as_completed, AsCompleted, Next};
 pub use gather::{gather_all, GatherAll};
 pub use try_gather::{try_gather_all, TryGatherAll};
 
