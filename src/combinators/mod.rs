@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | [`gather!`](crate::gather!), [`gather_all`] | `gather` | unfinished children, when dropped | `Task` children (detached) |
 //! | [`try_gather!`](crate::try_gather!), [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
+//! | [`wait`] | `wait` | nothing | every pending task |
 //! | [`as_completed`] | `as_completed` | unfinished children, when dropped | `Task` children (detached) |
 //!
 //! All of them poll their children in the task that awaits them. A child
@@ -21,13 +22,17 @@ mod as_completed;
 mod future_set;
 mod gather;
 mod macros;
+mod outcome;
 mod try_gather;
 mod tuple;
+mod wait;
 pub(crate) mod wake_set;
 
 pub use as_completed::{as_completed, AsCompleted, Next};
 pub use gather::{gather_all, GatherAll};
+pub use outcome::Outcome;
 pub use try_gather::{try_gather_all, TryGatherAll};
+pub use wait::{wait, ReturnWhen, Wait};
 
 /// What the `gather!` and `try_gather!` macros expand to. Not part of
 /// corio's API.
