@@ -30,8 +30,8 @@ pub mod task;
 pub mod time;
 
 pub use combinators::{
-    as_completed, gather_all, try_gather_all, wait, AsCompleted, GatherAll, Outcome, ReturnWhen,
-    TryGatherAll, Wait,
+    as_completed, gather_all, shield, try_gather_all, wait, AsCompleted, GatherAll, Outcome,
+    ReturnWhen, Shield, TryGatherAll, Wait,
 };
 pub use runtime::{
     get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,

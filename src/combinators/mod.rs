@@ -7,6 +7,7 @@
 //! | [`try_gather!`](crate::try_gather!), [`try_gather_all`] | `gather` | the other children, at the first `Err`; unfinished ones when dropped | `Task` children (detached) |
 //! | [`wait`] | `wait` | nothing | every pending task |
 //! | [`as_completed`] | `as_completed` | unfinished children, when dropped | `Task` children (detached) |
+//! | [`shield`] | `shield` | nothing (see [`Shield::cancel`]) | the shielded task |
 //!
 //! All of them poll their children in the task that awaits them. A child
 //! that should run on another core is passed as a [`Task`](crate::Task);
@@ -23,6 +24,7 @@ mod future_set;
 mod gather;
 mod macros;
 mod outcome;
+mod shield;
 mod try_gather;
 mod tuple;
 mod wait;
@@ -31,6 +33,7 @@ pub(crate) mod wake_set;
 pub use as_completed::{as_completed, AsCompleted, Next};
 pub use gather::{gather_all, GatherAll};
 pub use outcome::Outcome;
+pub use shield::{shield, Shield};
 pub use try_gather::{try_gather_all, TryGatherAll};
 pub use wait::{wait, ReturnWhen, Wait};
 
