@@ -18,6 +18,8 @@
 //!   while workers go to sleep, stealing, shutdown racing with spawns and
 //!   wakes, cancel and handle drop on a worker.
 //! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
+//! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and
+//!   `shield` and `wait` on a runtime.
 //!
 //! Helpers:
 //!
@@ -363,6 +365,9 @@ pub struct Out<T> {
     pub value: T,
     counts: Arc<Counts>,
 }
+
+/// Never a failure, so that `corio::wait` takes tasks of tracked futures.
+impl<T> corio::Outcome for Out<T> {}
 
 impl<T> Drop for Out<T> {
     fn drop(&mut self) {
