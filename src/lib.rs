@@ -18,14 +18,18 @@
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
 pub mod combinators;
+pub mod context;
 pub(crate) mod io;
 mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+#[cfg(doctest)]
+mod macro_doctests;
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
@@ -33,10 +37,14 @@ pub use combinators::{
     as_completed, gather_all, shield, try_gather_all, wait, AsCompleted, GatherAll, Outcome,
     ReturnWhen, Shield, TryGatherAll, Wait,
 };
+pub use context::ContextVar;
+#[doc(inline)]
+pub use corio_macros::{main, test};
 pub use runtime::{
-    get_running_loop, run, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
+    get_running_loop, run, to_thread, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
 pub use task::{
-    all_tasks, create_task, current_task, spawn, spawn_local, yield_now, JoinError, Task, TaskInfo,
+    all_tasks, create_task, current_task, spawn, spawn_local, yield_now, ChildError, ChildFailure,
+    JoinError, Task, TaskGroup, TaskGroupError, TaskGroupHandle, TaskInfo,
 };
 pub use time::{interval, sleep, sleep_until, timeout, timeout_at, wait_for, TimeoutError};

@@ -276,8 +276,8 @@ fn timers_fire_while_the_home_worker_is_busy() {
             let set = Instant::now();
             let mut s = Box::pin(corio::sleep(Duration::from_millis(20)));
             assert!(std::future::Future::poll(s.as_mut(), &mut cx).is_pending());
-            // ...then keep this worker busy for 1 s without awaiting.
-            while set.elapsed() < Duration::from_secs(1) {
+            // ...then keep this worker busy for 3 s without awaiting.
+            while set.elapsed() < Duration::from_secs(3) {
                 std::hint::spin_loop();
             }
             let at = wake.0.lock().unwrap().expect("timer never fired");
@@ -285,8 +285,10 @@ fn timers_fire_while_the_home_worker_is_busy() {
         });
         let took = woke.await.unwrap();
         assert!(took >= Duration::from_millis(20));
+        // Without a handoff the timer would fire only when the busy poll
+        // ends (3 s); the margin below that absorbs a loaded machine.
         assert!(
-            took < Duration::from_millis(500),
+            took < Duration::from_secs(2),
             "timer on a busy worker fired after {took:?}"
         );
     });

@@ -17,7 +17,11 @@
 //! * `runtime_*.rs`: whole runtimes through the public API: work arriving
 //!   while workers go to sleep, stealing, shutdown racing with spawns and
 //!   wakes, cancel and handle drop on a worker.
+//! * `task_group.rs`: `TaskGroup` failures racing with sibling completion,
+//!   `join` and `create_task`.
 //! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
+//! * `promise.rs`: `corio::sync::Promise`, completion racing with waiters,
+//!   callbacks and completion, without a runtime.
 //! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and
 //!   `shield` and `wait` on a runtime.
 //!

@@ -82,12 +82,17 @@ pub(crate) mod sync {
             guard.inner = Some(self.0.wait(inner).unwrap());
         }
 
-        /// loom has no clock: waits as if the deadline were never reached.
+        /// loom has no timed wait: a deadline already reached on the mock
+        /// clock times out at once; any other waits as if it were never
+        /// reached (models that need a timeout use a zero one).
         pub(crate) fn wait_until<T>(
             &self,
             guard: &mut MutexGuard<'_, T>,
-            _deadline: std::time::Instant,
+            deadline: std::time::Instant,
         ) -> WaitTimeoutResult {
+            if deadline <= super::clock::now() {
+                return WaitTimeoutResult(true);
+            }
             self.wait(guard);
             WaitTimeoutResult(false)
         }

@@ -80,7 +80,10 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             if main.woken.swap(false, Acquire) {
                 let _no_task = context::clear_current_task();
                 super::coop::reset();
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                let poll = super::debug::time_poll(shared.debug, "the block_on/run future", || {
+                    future.as_mut().poll(&mut cx)
+                });
+                if let Poll::Ready(out) = poll {
                     return out;
                 }
             }
@@ -91,7 +94,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             let mut ran = 0;
             while ran < round {
                 let Some(task) = local.pop() else { break };
-                task.run();
+                super::debug::run(task, shared.debug);
                 ran += 1;
             }
             if ran == 0 && !main.woken.load(Acquire) && !local.has_tasks() {

@@ -5,6 +5,7 @@
 //! a waker firing on a worker thread pushes to that worker's own queue
 //! instead of the shared injector.
 
+use crate::context::Snapshot;
 use crate::loom::sync::Arc;
 use crate::loom::thread_local;
 use crate::runtime::driver::Driver;
@@ -59,6 +60,11 @@ struct Context {
     /// The task being polled on this thread; set only for the duration of a
     /// poll, during which the poller holds a reference to it.
     current_task: Cell<Option<NonNull<Header>>>,
+    /// The context variables of code that is not in a task.
+    vars: RefCell<Snapshot>,
+    /// On a blocking-pool thread during a call: the runtime it belongs to,
+    /// so that `Handle::current` (and `create_task`) work in the call.
+    blocking: RefCell<Option<Handle>>,
 }
 
 /// Local-task owners of the `block_on` calls this thread made, by runtime
@@ -76,7 +82,12 @@ impl Drop for BlockOnLocals {
 }
 
 thread_local! {
-    static CONTEXT: Context = Context { scheduler: RefCell::new(None), current_task: Cell::new(None) };
+    static CONTEXT: Context = Context {
+        scheduler: RefCell::new(None),
+        current_task: Cell::new(None),
+        vars: RefCell::new(None),
+        blocking: RefCell::new(None),
+    };
     static BLOCK_ON_LOCALS: BlockOnLocals = BlockOnLocals(RefCell::new(Vec::new()));
 }
 
@@ -120,13 +131,43 @@ pub(crate) fn is_entered() -> bool {
     with_scheduler(|s| s.is_some())
 }
 
-/// The runtime this thread belongs to, if any.
+/// The runtime this thread belongs to, if any (a blocking-pool thread
+/// belongs to its runtime while it runs a call).
 pub(crate) fn try_current_handle() -> Option<Handle> {
     with_scheduler(|s| {
         s.map(|s| Handle {
             shared: s.shared().clone(),
         })
     })
+    .or_else(|| {
+        CONTEXT
+            .try_with(|cx| cx.blocking.borrow().clone())
+            .ok()
+            .flatten()
+    })
+}
+
+/// Marks this thread as running a blocking call of `handle`'s runtime until
+/// the guard drops.
+pub(crate) fn enter_blocking(handle: Handle) -> BlockingGuard {
+    let prev = CONTEXT
+        .try_with(|cx| cx.blocking.replace(Some(handle)))
+        .ok()
+        .flatten();
+    BlockingGuard { prev }
+}
+
+/// Restores the previous blocking handle when dropped.
+pub(crate) struct BlockingGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for BlockingGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let old = CONTEXT.try_with(|cx| cx.blocking.replace(prev));
+        drop(old);
+    }
 }
 
 /// The runtime this thread belongs to.
@@ -160,8 +201,15 @@ pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
 /// The pieces of this thread's event loop: the owner of the loop's local
 /// tasks (where callbacks run), and the driver its timers and file
 /// descriptors use.
-pub(crate) fn current_loop() -> Option<(Arc<LocalOwner>, Arc<Driver>)> {
-    with_scheduler(|s| s.map(|s| (s.local().clone(), s.driver().clone())))
+pub(crate) fn current_loop() -> Option<(Arc<LocalOwner>, Arc<Driver>, Handle)> {
+    with_scheduler(|s| {
+        s.map(|s| {
+            let handle = Handle {
+                shared: s.shared().clone(),
+            };
+            (s.local().clone(), s.driver().clone(), handle)
+        })
+    })
 }
 
 /// The local-task owner of this thread, if it is a worker or in `block_on`.
@@ -192,7 +240,7 @@ pub(crate) fn block_on_local_owner(
         if let Some((_, owner)) = locals.iter().find(|(id, _)| *id == shared.id) {
             return owner.clone();
         }
-        let owner = Arc::new(LocalOwner::new(unparker()));
+        let owner = Arc::new(LocalOwner::new(unparker(), shared.debug.is_some()));
         shared.register_local_owner(&owner);
         locals.push((shared.id, owner.clone()));
         owner
@@ -251,6 +299,64 @@ pub(crate) fn with_current_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
     // thread (see `set_current_task`), and the poller holds a reference, so
     // the header is live for the whole call.
     Some(f(unsafe { ptr.as_ref() }))
+}
+
+/// Runs `f` on the current context variables: the polled task's, else the
+/// thread's. `f` must not run user code (see `crate::context`).
+pub(crate) fn with_current_context<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
+    let mut f = Some(f);
+    let in_task = with_current_task(|header| {
+        header.context.with(|ptr| {
+            // SAFETY: only the thread polling the task (holding RUNNING)
+            // touches its context, and `f` runs no code that could write it.
+            (f.take().expect("called once"))(unsafe { &*ptr })
+        })
+    });
+    match in_task {
+        Some(r) => r,
+        None => {
+            let f = f.take().expect("called once");
+            match CONTEXT.try_with(|cx| cx.vars.try_borrow().ok().map(|v| (*v).clone())) {
+                Ok(Some(snap)) => f(&snap),
+                _ => f(&None),
+            }
+        }
+    }
+}
+
+/// Runs `f` on the current context variables, to change them. `f` must not
+/// run user code.
+pub(crate) fn with_current_context_mut<R>(f: impl FnOnce(&mut Snapshot) -> R) -> R {
+    let mut f = Some(f);
+    let in_task = with_current_task(|header| {
+        header.context.with_mut(|ptr| {
+            // SAFETY: as in `with_current_context`: this thread polls the
+            // task, and no other borrow of the context is live (`f` runs no
+            // user code, and reads never keep a borrow).
+            (f.take().expect("called once"))(unsafe { &mut *ptr })
+        })
+    });
+    match in_task {
+        Some(r) => r,
+        None => {
+            let f = f.take().expect("called once");
+            let mut f = Some(f);
+            let res = CONTEXT.try_with(|cx| {
+                let mut vars = cx.vars.borrow_mut();
+                (f.take().expect("called once"))(&mut vars)
+            });
+            match res {
+                Ok(r) => r,
+                // The thread's locals are being destroyed: a throwaway map.
+                Err(_) => (f.take().expect("called once"))(&mut None),
+            }
+        }
+    }
+}
+
+/// Replaces this thread's own context (not a task's); returns the old one.
+pub(crate) fn replace_thread_context(snap: Snapshot) -> Snapshot {
+    CONTEXT.try_with(|cx| cx.vars.replace(snap)).ok().flatten()
 }
 
 /// A number that differs between threads (for spreading per-thread choices).

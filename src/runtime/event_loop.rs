@@ -10,7 +10,7 @@ use super::driver::Driver;
 use super::scheduler::local::LocalOwner;
 use crate::loom::clock::{self, Instant};
 use crate::loom::sync::Arc;
-use crate::runtime::context;
+use crate::runtime::{context, Handle};
 use crate::task::{spawn_on_owner, Task};
 use std::fmt;
 use std::panic::Location;
@@ -43,6 +43,8 @@ pub struct EventLoop {
     local: Arc<LocalOwner>,
     #[cfg_attr(loom, allow(dead_code))]
     driver: Arc<Driver>,
+    /// The runtime, for its blocking pool.
+    handle: Handle,
 }
 
 /// Returns the event loop of the current thread.
@@ -59,10 +61,35 @@ pub fn get_running_loop() -> EventLoop {
 
 /// Returns the event loop of the current thread, or `None` outside a runtime.
 pub fn try_get_running_loop() -> Option<EventLoop> {
-    context::current_loop().map(|(local, driver)| EventLoop { local, driver })
+    context::current_loop().map(|(local, driver, handle)| EventLoop {
+        local,
+        driver,
+        handle,
+    })
 }
 
 impl EventLoop {
+    /// Runs blocking `f` on the runtime's blocking pool: asyncio's
+    /// `loop.run_in_executor(None, f)`, the same as
+    /// [`to_thread`](crate::to_thread) (whose docs say what cancelling and
+    /// shutdown do). Callable from any thread that holds the loop.
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let lp = corio::get_running_loop();
+    ///     let sum = lp.run_in_executor(|| (1..=10u64).sum::<u64>());
+    ///     assert_eq!(sum.await.unwrap(), 55);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn run_in_executor<F, R>(&self, f: F) -> Task<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        super::blocking::spawn_blocking(&self.handle, f, Location::caller())
+    }
+
     /// The loop's clock: a monotonic `Instant`, the time base of
     /// [`call_at`](Self::call_at).
     pub fn time(&self) -> Instant {

@@ -2,9 +2,11 @@
 //! points that start and stop them.
 
 mod block_on;
+pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
+pub(crate) mod debug;
 pub(crate) mod driver;
 mod event_loop;
 mod handle;
@@ -12,6 +14,7 @@ mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 
+pub use blocking::to_thread;
 pub use builder::Builder;
 pub use event_loop::{
     get_running_loop, try_get_running_loop, CallbackHandle, EventLoop, TimerHandle,
@@ -56,7 +59,7 @@ impl Runtime {
     }
 
     fn start(builder: Builder) -> io::Result<Runtime> {
-        let (shared, starts) = Shared::new(builder.num_workers())?;
+        let (shared, starts) = Shared::new(&builder)?;
         let rt = Runtime {
             handle: Handle {
                 shared: shared.clone(),
@@ -138,6 +141,7 @@ impl Runtime {
             // wait for itself. The workers finish shutting down on their own.
             return;
         }
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
         let all_exited = shared.wait_workers_exited(timeout);
         let threads = std::mem::take(&mut *self.threads.lock());
         if all_exited {
@@ -148,6 +152,10 @@ impl Runtime {
             }
         }
         shared.finish_shutdown();
+        // Blocking calls cannot be interrupted: wait for the running ones
+        // with what is left of the timeout.
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        shared.blocking.shutdown(left.or(timeout));
     }
 }
 

@@ -122,6 +122,7 @@ where
         let snapshot = self.header().state.transition_to_complete(cancelled);
         if !snapshot.is_join_interested() {
             // Nobody will read the output: it is ours to drop.
+            self.warn_if_unobserved_panic();
             self.set_stage(Stage::Consumed);
         } else if snapshot.is_join_waker_set() {
             // The slot is ours until `unset_waker_after_complete`.
@@ -147,6 +148,22 @@ where
         if self.header().state.ref_dec_by(refs) {
             self.dealloc();
         }
+    }
+
+    /// Debug mode: the stage (ours, about to be dropped unread) holds a
+    /// panic that nobody saw.
+    fn warn_if_unobserved_panic(&self) {
+        if !self.cell().scheduler.debug() {
+            return;
+        }
+        self.cell().stage.with(|ptr| {
+            // SAFETY: the caller owns the finished stage.
+            if let Stage::Finished(Err(err)) = unsafe { &*ptr } {
+                if err.is_panic() {
+                    crate::runtime::debug::warn_unobserved_panic(self.header(), err);
+                }
+            }
+        });
     }
 
     fn dealloc(self) {
@@ -242,6 +259,7 @@ where
         let t = self.header().state.transition_to_join_handle_dropped();
         if t.drop_output {
             // The task completed and can no longer touch the stage.
+            self.warn_if_unobserved_panic();
             self.set_stage(Stage::Consumed);
         }
         if t.drop_waker {

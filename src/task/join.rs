@@ -1,7 +1,6 @@
 //! `Task<T>`, the handle to a spawned task, and `JoinError`.
 
 use super::raw::RawTask;
-use super::state::ToNotified;
 use super::TaskId;
 use std::any::Any;
 use std::fmt;
@@ -63,11 +62,7 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn cancel(&self) -> bool {
-        let (not_done, action) = self.raw.header().state.transition_to_notified_and_cancel();
-        if action == ToNotified::Submit {
-            self.raw.schedule();
-        }
-        not_done
+        self.raw.cancel()
     }
 
     /// `true` once the task has finished: returned, panicked or been cancelled.
@@ -91,8 +86,15 @@ impl<T> Task<T> {
         self.raw.header().name.as_deref()
     }
 
+    /// The untyped task, for handles that point at the same cell (the
+    /// caller counts its own reference).
+    pub(super) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
     /// The task's result, without taking it: `Some` once the task is done
     /// and until the handle is awaited.
+    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) fn output_ref(&self) -> Option<&Result<T, JoinError>> {
         // SAFETY: we are the handle, and the pointer is to our `T`'s result.
         let ptr = unsafe { self.raw.output_ref() } as *const Result<T, JoinError>;
@@ -199,6 +201,22 @@ impl JoinError {
             repr: Repr::Panic {
                 message,
                 payload: SyncPayload(payload),
+            },
+        }
+    }
+
+    /// A second panic error for the panic `self` describes, for a second
+    /// holder when the payload (which cannot be cloned) went to the first:
+    /// same id and message, and the message (or `""`) as a `String` payload.
+    pub(crate) fn panic_copy(&self) -> JoinError {
+        let Repr::Panic { message, .. } = &self.repr else {
+            panic!("`JoinError::panic_copy` of an error that is not a panic ({self})");
+        };
+        JoinError {
+            id: self.id,
+            repr: Repr::Panic {
+                message: message.clone(),
+                payload: SyncPayload(Box::new(message.clone().unwrap_or_default())),
             },
         }
     }

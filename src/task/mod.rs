@@ -7,6 +7,8 @@
 //! in the state word; the last one frees it.
 
 mod builder;
+mod cancel_handle;
+mod group;
 mod harness;
 mod info;
 mod join;
@@ -17,10 +19,12 @@ mod waker;
 mod yield_now;
 
 pub use builder::Builder;
+pub use group::{ChildError, ChildFailure, TaskGroup, TaskGroupError, TaskGroupHandle};
 pub use info::{TaskId, TaskInfo, TaskState};
 pub use join::{JoinError, Task};
 pub use yield_now::yield_now;
 
+pub(crate) use cancel_handle::CancelHandle;
 pub(crate) use owned::OwnedTasks;
 pub(crate) use raw::{Fallible, Header, Notified, Plain, RawTask, TaskBody};
 
@@ -38,6 +42,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Removes a completing task from the owner list; `true` if it was there
     /// (then the list's reference is the caller's to drop).
     fn release(&self, task: &Header) -> bool;
+
+    /// `true` if the runtime is in debug mode: a panic nobody will read is
+    /// then reported.
+    fn debug(&self) -> bool {
+        false
+    }
 }
 
 /// Allocates a task and binds it to `list`, returning the handle and the
@@ -69,7 +79,8 @@ where
     B: TaskBody,
     S: Schedule,
 {
-    let raw = RawTask::new(body, scheduler, TaskId::next(), name, location);
+    let context = crate::context::snapshot();
+    let raw = RawTask::new(body, scheduler, TaskId::next(), name, location, context);
     // SAFETY: a new task counts three references: one each for the handle,
     // the notification and the owner list, and its output type is B::Output.
     let task = unsafe { Task::from_raw(raw) };

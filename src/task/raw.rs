@@ -3,7 +3,7 @@
 //! handles that point into it.
 
 use super::harness;
-use super::state::State;
+use super::state::{State, ToNotified};
 use super::{JoinError, Schedule, TaskId};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicUsize;
@@ -28,6 +28,9 @@ pub(crate) struct Header {
     /// The task's slot in its owner list; only read or written under that
     /// list's shard lock, which orders it.
     pub(crate) owned_slot: AtomicUsize,
+    /// The task's context variables (`crate::context`): a copy of its
+    /// creator's at first, touched afterwards only by the thread polling it.
+    pub(crate) context: UnsafeCell<crate::context::Snapshot>,
 }
 
 /// The operations that need the concrete `F` and `S`, monomorphised per
@@ -49,6 +52,7 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// A pointer to the stored `Result<T, JoinError>` if the task finished
     /// and the handle has not taken it, else null. Only the handle calls it.
+    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) output_ref: unsafe fn(NonNull<Header>) -> *const (),
     /// `true` if the task is complete, else registers the waker for its
     /// completion, leaving the output in place. Only the handle calls it.
@@ -159,6 +163,7 @@ impl RawTask {
         id: TaskId,
         name: Option<Box<str>>,
         location: &'static Location<'static>,
+        context: crate::context::Snapshot,
     ) -> RawTask
     where
         F: TaskBody,
@@ -172,6 +177,7 @@ impl RawTask {
                 name,
                 location,
                 owned_slot: AtomicUsize::new(usize::MAX),
+                context: UnsafeCell::new(context),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -247,6 +253,18 @@ impl RawTask {
         unsafe { (self.header().vtable.poll_done)(self.ptr, waker) }
     }
 
+    /// Asks for cancellation (the body of `Task::cancel`): the future is
+    /// dropped at the task's next scheduling point. `true` if the task was
+    /// not complete yet.
+    pub(crate) fn cancel(self) -> bool {
+        let (not_done, action) = self.header().state.transition_to_notified_and_cancel();
+        if action == ToNotified::Submit {
+            // The transition counted the reference this notification owns.
+            self.schedule();
+        }
+        not_done
+    }
+
     /// Drops one reference, freeing the task if it was the last.
     pub(crate) fn drop_reference(self) {
         if self.header().state.ref_dec() {
@@ -269,6 +287,11 @@ impl Notified {
 
     pub(crate) fn header(&self) -> &Header {
         self.raw.header()
+    }
+
+    /// The task this notification is for (the reference stays with it).
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
     }
 
     /// Polls (or cancels) the task; the reference is consumed.

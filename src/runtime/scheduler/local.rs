@@ -24,6 +24,8 @@ pub(crate) struct LocalOwner {
     len: AtomicUsize,
     unparker: Unparker,
     owned: OwnedTasks,
+    /// The runtime is in debug mode.
+    debug: bool,
 }
 
 struct Queue {
@@ -33,7 +35,7 @@ struct Queue {
 }
 
 impl LocalOwner {
-    pub(crate) fn new(unparker: Unparker) -> LocalOwner {
+    pub(crate) fn new(unparker: Unparker, debug: bool) -> LocalOwner {
         LocalOwner {
             queue: Mutex::new(Queue {
                 tasks: VecDeque::new(),
@@ -42,6 +44,7 @@ impl LocalOwner {
             len: AtomicUsize::new(0),
             unparker,
             owned: OwnedTasks::new(1),
+            debug,
         }
     }
 
@@ -129,5 +132,9 @@ impl Schedule for Arc<LocalOwner> {
 
     fn release(&self, task: &Header) -> bool {
         self.owned.remove(task)
+    }
+
+    fn debug(&self) -> bool {
+        self.debug
     }
 }

@@ -8,6 +8,7 @@ use crate::loom::clock;
 use crate::loom::deque::{Injector, Steal, Stealer, Worker as Deque};
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context::{self, Scheduler};
 use crate::runtime::driver::Driver;
 use crate::runtime::park::Unparker;
@@ -35,6 +36,10 @@ pub(crate) struct Shared {
     /// Workers still running; shutdown waits for it to reach zero.
     running: Mutex<usize>,
     all_exited: Condvar,
+    /// Debug mode's slow-poll threshold; `None` when debug mode is off.
+    pub(crate) debug: Option<std::time::Duration>,
+    /// The threads of `to_thread`.
+    pub(crate) blocking: BlockingPool,
 }
 
 /// What the others may touch of one worker.
@@ -97,7 +102,11 @@ pub(crate) struct WorkerStart {
 impl Shared {
     /// Builds the shared state of `num_workers` workers, and what each worker
     /// thread takes with it.
-    pub(crate) fn new(num_workers: usize) -> std::io::Result<(Arc<Shared>, Vec<WorkerStart>)> {
+    pub(crate) fn new(
+        builder: &crate::runtime::Builder,
+    ) -> std::io::Result<(Arc<Shared>, Vec<WorkerStart>)> {
+        let num_workers = builder.num_workers();
+        let debug = builder.debug_threshold();
         let origin = clock::now();
         let mut remotes = Vec::with_capacity(num_workers);
         let mut starts = Vec::with_capacity(num_workers);
@@ -128,6 +137,8 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             running: Mutex::new(num_workers),
             all_exited: Condvar::new(),
+            debug,
+            blocking: BlockingPool::new(builder.blocking_config(), debug.is_some()),
         });
         Ok((shared, starts))
     }
@@ -135,7 +146,10 @@ impl Shared {
     /// The body of worker thread `start.index`.
     pub(crate) fn run_worker(shared: Arc<Shared>, start: WorkerStart) {
         let driver = shared.remotes[start.index].driver.clone();
-        let local = Arc::new(LocalOwner::new(Unparker::Driver(driver)));
+        let local = Arc::new(LocalOwner::new(
+            Unparker::Driver(driver),
+            shared.debug.is_some(),
+        ));
         shared.register_local_owner(&local);
         // Runs the exit bookkeeping even if the worker loop panics (a bug:
         // task panics are caught), so that shutdown never waits forever.
@@ -262,6 +276,9 @@ impl Shared {
             owner.close();
         }
         self.drain_injector();
+        // Cancel the blocking calls not yet started; `Runtime::shutdown`
+        // waits for the running ones.
+        self.blocking.shutdown(Some(std::time::Duration::ZERO));
     }
 
     /// Closes the owner list to new tasks and cancels every task in it. Safe
@@ -345,5 +362,9 @@ impl Schedule for Arc<Shared> {
 
     fn release(&self, task: &Header) -> bool {
         self.owned.remove(task)
+    }
+
+    fn debug(&self) -> bool {
+        self.debug.is_some()
     }
 }

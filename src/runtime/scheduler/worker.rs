@@ -22,6 +22,7 @@ use crate::loom::deque::{Steal, Worker as Deque};
 use crate::loom::sync::atomic::Ordering::Relaxed;
 use crate::loom::sync::Arc;
 use crate::runtime::context::{self, Scheduler};
+use crate::runtime::debug;
 use crate::runtime::driver::{Driver, HANDOFF_AFTER};
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::task::Notified;
@@ -200,14 +201,15 @@ impl WorkerCore {
             self.shared.notify_parked();
         }
         bump(&self.remote().metrics.polls);
-        task.run();
+        let slow = self.shared.debug;
+        debug::run(task, slow);
         // Follow the chain of tasks this one woke, a few in a row.
         for _ in 0..MAX_LIFO_POLLS {
             let Some(next) = self.lifo_slot.take() else {
                 return;
             };
             bump(&self.remote().metrics.polls);
-            next.run();
+            debug::run(next, slow);
         }
         if let Some(next) = self.lifo_slot.take() {
             // Enough: queue it behind the others, so that tasks waking each
