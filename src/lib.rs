@@ -17,6 +17,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
+pub mod combinators;
 pub mod context;
 pub(crate) mod io;
 mod loom;
@@ -32,6 +33,10 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use combinators::{
+    as_completed, gather_all, shield, try_gather_all, wait, AsCompleted, GatherAll, Outcome,
+    ReturnWhen, Shield, TryGatherAll, Wait,
+};
 pub use context::ContextVar;
 #[doc(inline)]
 pub use corio_macros::{main, test};

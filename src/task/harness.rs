@@ -334,3 +334,11 @@ pub(super) unsafe fn output_ref<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) 
         .output_ref()
         .cast()
 }
+
+pub(super) unsafe fn poll_done<F: TaskBody, S: Schedule>(
+    ptr: NonNull<Header>,
+    waker: &Waker,
+) -> bool {
+    // SAFETY: as above; only the handle calls this, with exclusive access.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.can_read_output(waker)
+}

@@ -103,6 +103,20 @@ impl<T> Task<T> {
         // `&self` borrow we tie it to.
         unsafe { ptr.as_ref() }
     }
+
+    /// `Ready` once the task has finished, leaving its output in place for
+    /// [`output_ref`](Task::output_ref) or a later await; until then the
+    /// task wakes `cx`'s waker when it finishes (replacing any waker a
+    /// previous poll registered).
+    pub(crate) fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: we are the handle, and `&mut self` keeps every other use of
+        // the join waker slot by this handle out while we register.
+        if unsafe { self.raw.poll_done(cx.waker()) } {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 impl<T> Future for Task<T> {
