@@ -26,6 +26,10 @@ mod loom;
 pub mod loom_hooks;
 #[cfg(doctest)]
 mod macro_doctests;
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;

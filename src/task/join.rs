@@ -94,7 +94,6 @@ impl<T> Task<T> {
 
     /// The task's result, without taking it: `Some` once the task is done
     /// and until the handle is awaited.
-    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) fn output_ref(&self) -> Option<&Result<T, JoinError>> {
         // SAFETY: we are the handle, and the pointer is to our `T`'s result.
         let ptr = unsafe { self.raw.output_ref() } as *const Result<T, JoinError>;

@@ -52,7 +52,6 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// A pointer to the stored `Result<T, JoinError>` if the task finished
     /// and the handle has not taken it, else null. Only the handle calls it.
-    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) output_ref: unsafe fn(NonNull<Header>) -> *const (),
     /// `true` if the task is complete, else registers the waker for its
     /// completion, leaving the output in place. Only the handle calls it.
