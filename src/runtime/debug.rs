@@ -74,7 +74,8 @@ fn warn_slow(header: &Header, took: Duration) {
 /// `Task` handle was dropped (before or after it finished).
 pub(crate) fn warn_unobserved_panic(header: &Header, err: &crate::JoinError) {
     emit(format!(
-        "{} panicked and its Task handle was dropped, so the panic was never observed ({err})",
+        "{} panicked and its handle (a `Task`, or a callback's handle) was dropped, so the \
+         panic was never observed ({err})",
         describe(header)
     ));
 }
