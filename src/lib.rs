@@ -17,6 +17,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, unsafe_op_in_unsafe_fn)]
 
+pub mod combinators;
 pub mod context;
 pub(crate) mod io;
 mod loom;
@@ -25,6 +26,10 @@ mod loom;
 pub mod loom_hooks;
 #[cfg(doctest)]
 mod macro_doctests;
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
 pub mod runtime;
@@ -32,6 +37,10 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use combinators::{
+    as_completed, gather_all, shield, try_gather_all, wait, AsCompleted, GatherAll, Outcome,
+    ReturnWhen, Shield, TryGatherAll, Wait,
+};
 pub use context::ContextVar;
 #[doc(inline)]
 pub use corio_macros::{main, test};

@@ -13,6 +13,7 @@
 //!   queue that a model drains by hand), so that wake, cancel, completion and
 //!   handle drop can race without any worker loop in the way.
 //! * [`align_ids`]: makes task ids the same in every iteration of a model.
+//! * [`WakeSet`]: the per-child wakers of the combinators over N futures.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
@@ -410,5 +411,34 @@ impl Source {
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Source")
+    }
+}
+
+/// corio's `combinators::wake_set::WakeSet`, unchanged: `n` child wakers that
+/// queue their index and wake the parent, as `gather_all`, `as_completed`
+/// and `wait` use them.
+pub struct WakeSet(crate::combinators::wake_set::WakeSet);
+
+impl WakeSet {
+    /// `n` children, all queued.
+    pub fn new(n: usize) -> WakeSet {
+        WakeSet(crate::combinators::wake_set::WakeSet::new(n))
+    }
+
+    /// Parent side: stores `parent` and appends the queued indices to `out`.
+    pub fn drain(&self, parent: &std::task::Waker, out: &mut VecDeque<u32>) {
+        self.0.drain(parent, out)
+    }
+
+    /// Parent side, before polling child `index`: clears its queued flag and
+    /// returns (a clone of) its waker, as a child would keep it.
+    pub fn prepare(&self, index: u32) -> std::task::Waker {
+        (*self.0.prepare(index)).clone()
+    }
+}
+
+impl fmt::Debug for WakeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }

@@ -22,6 +22,8 @@
 //! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
 //! * `promise.rs`: `corio::sync::Promise`, completion racing with waiters,
 //!   callbacks and completion, without a runtime.
+//! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and
+//!   `shield` and `wait` on a runtime.
 //!
 //! Helpers:
 //!
@@ -367,6 +369,9 @@ pub struct Out<T> {
     pub value: T,
     counts: Arc<Counts>,
 }
+
+/// Never a failure, so that `corio::wait` takes tasks of tracked futures.
+impl<T> corio::Outcome for Out<T> {}
 
 impl<T> Drop for Out<T> {
     fn drop(&mut self) {

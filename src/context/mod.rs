@@ -7,7 +7,9 @@
 //! child's changes never reach its parent or siblings. Code that is not in a
 //! task (`block_on`'s own future, plain threads, blocking-pool calls) uses a
 //! per-thread context instead; `to_thread` installs its caller's copy there
-//! for the duration of the call.
+//! for the duration of the call, and `block_on` a copy of its caller's for
+//! the duration of its future (so, as with `asyncio.run`, what the future
+//! sets does not outlive `block_on`).
 //!
 //! Reading takes no lock: only the thread polling a task touches its
 //! context (it holds the task's `RUNNING` bit), so the read is a thread-local

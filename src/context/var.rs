@@ -3,7 +3,6 @@
 use super::Value;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// A context variable: asyncio's `contextvars.ContextVar`.
@@ -12,8 +11,16 @@ use std::sync::Arc;
 /// context, so a value set before `create_task` is seen by the child, while
 /// a value the child sets is seen only by the child (and the tasks *it*
 /// creates). [`to_thread`](crate::to_thread) calls see their caller's
-/// values too. Outside any task (`block_on`'s own future, a plain thread)
-/// the thread has a context of its own.
+/// values too. Outside any task (a plain thread) the thread has a context
+/// of its own; `block_on`'s (and `run`'s) future starts with a copy of its
+/// caller's, as `asyncio.run`'s coroutine does, so what it sets is gone
+/// once `block_on` returns. A cancelled task's future is dropped in the
+/// task's context (like a cancelled coroutine's `finally:`).
+///
+/// Unlike Python, `reset` does not check that the token comes from the
+/// same context (only that it comes from the same variable): a token
+/// carried to another task restores, in that task, the value the variable
+/// had before the `set`.
 ///
 /// Share a `ContextVar` between tasks with `Arc` or a `static`
 /// (`ContextVar::new` is not `const`, so use `std::sync::LazyLock`).
@@ -44,23 +51,21 @@ pub struct ContextVar<T> {
 
 /// What [`ContextVar::set`] replaced, for [`ContextVar::reset`]: Python's
 /// `contextvars.Token`.
+///
+/// Dropping it is fine (it is not `#[must_use]`): as in Python, most `set`s
+/// are never undone, and a token only matters to code that wants to restore
+/// the previous value.
 pub struct Token<T> {
     var: u64,
     old: Option<Value>,
     _value: PhantomData<fn() -> T>,
 }
 
-fn next_id() -> u64 {
-    // Ids only need to be unique; no other memory is published with them.
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Relaxed)
-}
-
 impl<T: Clone + Send + Sync + 'static> ContextVar<T> {
     /// A new variable, unset in every context. `name` is for debugging.
     pub fn new(name: impl Into<String>) -> ContextVar<T> {
         ContextVar {
-            id: next_id(),
+            id: crate::loom::ids::next(),
             name: name.into().into_boxed_str(),
             default: None,
         }

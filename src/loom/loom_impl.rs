@@ -15,6 +15,8 @@ pub(crate) mod sync {
         // `Option` only so that `Condvar::wait(&mut guard)` can move the loom
         // guard into loom's by-value `wait` and put the new one back.
         inner: Option<loom::sync::MutexGuard<'a, T>>,
+        /// The mutex, for a timed-out `wait_until` to unlock and relock.
+        mutex: &'a loom::sync::Mutex<T>,
     }
 
     impl<T> Mutex<T> {
@@ -25,14 +27,15 @@ pub(crate) mod sync {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard {
                 inner: Some(self.0.lock().unwrap()),
+                mutex: &self.0,
             }
         }
 
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0
-                .try_lock()
-                .ok()
-                .map(|g| MutexGuard { inner: Some(g) })
+            self.0.try_lock().ok().map(|g| MutexGuard {
+                inner: Some(g),
+                mutex: &self.0,
+            })
         }
     }
 
@@ -85,12 +88,19 @@ pub(crate) mod sync {
         /// loom has no timed wait: a deadline already reached on the mock
         /// clock times out at once; any other waits as if it were never
         /// reached (models that need a timeout use a zero one).
+        ///
+        /// A timeout still lets go of the lock and takes it back, as a real
+        /// timed wait does, so that models explore what other threads do
+        /// between the timeout and the relock (a notify landing there finds
+        /// the waiter gone; the state it sees after may have changed).
         pub(crate) fn wait_until<T>(
             &self,
             guard: &mut MutexGuard<'_, T>,
             deadline: std::time::Instant,
         ) -> WaitTimeoutResult {
             if deadline <= super::clock::now() {
+                drop(guard.inner.take());
+                guard.inner = Some(guard.mutex.lock().unwrap());
                 return WaitTimeoutResult(true);
             }
             self.wait(guard);

@@ -50,6 +50,15 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
              future instead, or spawn it with `create_task`"
         );
     }
+    // The future runs in a copy of the caller's context, as asyncio runs
+    // `run`'s and `run_until_complete`'s coroutine in a task: what it sets
+    // is seen by the tasks it creates, and is gone when `block_on` returns
+    // (or unwinds).
+    crate::context::scope(crate::context::snapshot(), || drive(shared, future))
+}
+
+/// The body of `block_on`, in the future's context.
+fn drive<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     PARKER.with(|parker| {
         let local = context::block_on_local_owner(shared, || parker.unparker());
         if local.is_closed() {

@@ -112,6 +112,10 @@ where
 
     /// Drops the future and stores the cancellation error. Needs RUNNING.
     fn cancel_future(&self) {
+        // The future's destructors run as its task (asyncio runs a cancelled
+        // coroutine's `finally:` in its task): `current_task` and context
+        // variables are the task's, wherever the cancel is carried out.
+        let _current = context::set_current_task(self.cell.cast());
         self.set_stage(Stage::Consumed);
         self.set_stage(Stage::Finished(Err(JoinError::cancelled(self.header().id))));
     }
@@ -329,4 +333,12 @@ pub(super) unsafe fn output_ref<F: TaskBody, S: Schedule>(ptr: NonNull<Header>) 
     unsafe { Harness::<F, S>::from_raw(ptr) }
         .output_ref()
         .cast()
+}
+
+pub(super) unsafe fn poll_done<F: TaskBody, S: Schedule>(
+    ptr: NonNull<Header>,
+    waker: &Waker,
+) -> bool {
+    // SAFETY: as above; only the handle calls this, with exclusive access.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.can_read_output(waker)
 }

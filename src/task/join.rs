@@ -94,7 +94,6 @@ impl<T> Task<T> {
 
     /// The task's result, without taking it: `Some` once the task is done
     /// and until the handle is awaited.
-    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) fn output_ref(&self) -> Option<&Result<T, JoinError>> {
         // SAFETY: we are the handle, and the pointer is to our `T`'s result.
         let ptr = unsafe { self.raw.output_ref() } as *const Result<T, JoinError>;
@@ -102,6 +101,20 @@ impl<T> Task<T> {
         // handle may take, and taking it needs `&mut self`: it outlives the
         // `&self` borrow we tie it to.
         unsafe { ptr.as_ref() }
+    }
+
+    /// `Ready` once the task has finished, leaving its output in place for
+    /// [`output_ref`](Task::output_ref) or a later await; until then the
+    /// task wakes `cx`'s waker when it finishes (replacing any waker a
+    /// previous poll registered).
+    pub(crate) fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: we are the handle, and `&mut self` keeps every other use of
+        // the join waker slot by this handle out while we register.
+        if unsafe { self.raw.poll_done(cx.waker()) } {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 

@@ -52,8 +52,10 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// A pointer to the stored `Result<T, JoinError>` if the task finished
     /// and the handle has not taken it, else null. Only the handle calls it.
-    #[allow(dead_code)] // TEMP: its users (wait) land next
     pub(crate) output_ref: unsafe fn(NonNull<Header>) -> *const (),
+    /// `true` if the task is complete, else registers the waker for its
+    /// completion, leaving the output in place. Only the handle calls it.
+    pub(crate) poll_done: unsafe fn(NonNull<Header>, &Waker) -> bool,
 }
 
 /// What a task runs: a future that finishes with `Result<Output, JoinError>`.
@@ -133,6 +135,7 @@ where
             drop_join_handle: harness::drop_join_handle::<F, S>,
             shutdown: harness::shutdown::<F, S>,
             output_ref: harness::output_ref::<F, S>,
+            poll_done: harness::poll_done::<F, S>,
         }
     }
 }
@@ -239,6 +242,14 @@ impl RawTask {
     pub(crate) unsafe fn output_ref(self) -> *const () {
         // SAFETY: the vtable matches the cell; the caller is the handle.
         unsafe { (self.header().vtable.output_ref)(self.ptr) }
+    }
+
+    /// # Safety
+    /// Only the task's handle may call this, and not concurrently with its
+    /// other uses of the join waker slot (`try_read_output`).
+    pub(crate) unsafe fn poll_done(self, waker: &Waker) -> bool {
+        // SAFETY: the vtable matches the cell; the caller is the handle.
+        unsafe { (self.header().vtable.poll_done)(self.ptr, waker) }
     }
 
     /// Asks for cancellation (the body of `Task::cancel`): the future is

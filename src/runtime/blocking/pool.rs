@@ -16,7 +16,8 @@
 //! * **Shutdown**: close the owner list (cancelling every queued call that
 //!   has not started), set the flag and wake everyone; threads leave as soon
 //!   as they are idle. Calls already running cannot be interrupted: shutdown
-//!   waits for them (at most the runtime's shutdown timeout).
+//!   waits for them (at most the runtime's shutdown timeout), except for the
+//!   call that is itself shutting the pool down (dropping the runtime).
 //!
 //! Counting wakeups (rather than signalling blindly) is what makes the race
 //! between a timing-out thread and a new submission safe: the submitter
@@ -24,11 +25,19 @@
 //! wakeup, and never starts a needless thread while an idle one is waiting.
 
 use crate::loom::sync::{Arc, Condvar, Mutex};
-use crate::loom::thread;
+use crate::loom::{thread, thread_local};
 use crate::task::{Notified, OwnedTasks};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
+
+thread_local! {
+    /// The address of the pool this thread belongs to (0 if none): a
+    /// shutdown started by one of its own calls (the runtime's last owner
+    /// may be a call) must not wait for that thread to leave.
+    static OWN_POOL: Cell<usize> = Cell::new(0);
+}
 
 /// What `Builder` sets for the pool.
 #[derive(Debug, Clone)]
@@ -181,9 +190,15 @@ impl BlockingPool {
             drop(queued);
             state = self.inner.state.lock();
         }
+        // A call of this pool shutting it down is the one thread that leaves
+        // only after this returns.
+        let here = OWN_POOL
+            .try_with(|own| own.get() == self.inner.addr())
+            .unwrap_or(false);
+        let stay = usize::from(here);
         // An overflowing timeout waits as if it were infinite.
         let deadline = timeout.and_then(|t| crate::loom::clock::now().checked_add(t));
-        while state.threads > 0 {
+        while state.threads > stay {
             match deadline {
                 Some(deadline) => {
                     if self
@@ -192,7 +207,7 @@ impl BlockingPool {
                         .wait_until(&mut state, deadline)
                         .timed_out()
                     {
-                        return state.threads == 0;
+                        return state.threads <= stay;
                     }
                 }
                 _ => self.inner.all_exited.wait(&mut state),
@@ -203,8 +218,14 @@ impl BlockingPool {
 }
 
 impl Inner {
+    /// Identifies the pool for `OWN_POOL` (it never moves: it is in an `Arc`).
+    fn addr(&self) -> usize {
+        self as *const Inner as usize
+    }
+
     /// The body of a pool thread.
     fn run(&self) {
+        OWN_POOL.with(|own| own.set(self.addr()));
         let mut state = self.state.lock();
         loop {
             while let Some(task) = state.queue.pop_front() {
@@ -242,7 +263,8 @@ impl Inner {
             }
         }
         state.threads -= 1;
-        if state.threads == 0 {
+        // At 1, a shutdown running on the last thread's call may be waiting.
+        if state.threads <= 1 {
             self.all_exited.notify_all();
         }
     }

@@ -13,10 +13,11 @@ use std::task::{Context, Poll};
 /// `asyncio.to_thread` (tokio's `spawn_blocking`).
 ///
 /// `f` runs on a pool thread, never on an event loop, so it may block (file
-/// I/O, CPU-heavy work, a blocking client library). It sees the caller's
-/// [`ContextVar`](crate::ContextVar) values, and inside it
+/// I/O, CPU-heavy work, a blocking client library). It sees a copy of the
+/// caller's [`ContextVar`](crate::ContextVar) values (what it sets stays in
+/// the call, and reaches the tasks it creates), and inside it
 /// [`Handle::current`] and [`create_task`](crate::create_task) work (there
-/// is no running event loop in it, as in asyncio).
+/// is no running event loop and no current task in it, as in asyncio).
 ///
 /// The pool starts threads on demand, up to
 /// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads)
@@ -100,6 +101,12 @@ where
             .expect("a blocking call is polled once: it completes in its first poll");
         let handle = self.handle.take().expect("taken with `f`");
         let _runtime = rt_context::enter_blocking(handle);
+        // `f` is no task's code: it runs in the thread's context, set to
+        // the caller's copy, so that what it sets is also what a `block_on`
+        // inside it (which uses the thread's context) sees. With the call's
+        // task left current, `f` would write the task's copy instead, and a
+        // nested `block_on` would see the caller's values without `f`'s.
+        let _no_task = rt_context::clear_current_task();
         Poll::Ready(context::scope(self.context.take(), f))
     }
 }
