@@ -38,6 +38,8 @@ GROUPS = [
     "tcp_echo_100conn",
     "tcp_churn",
     # tasks.rs
+    "gather_all_ready",
+    "gather_all_pending",
     "task_group_10k",
     "to_thread_1k",
     "promise_round_trip",

@@ -11,6 +11,10 @@
 //! task); this also puts both runtimes on their worker fast paths (local
 //! queue, deferred yields) rather than on the `block_on` thread.
 //!
+//! * `gather_all_ready`: `gather_all` of 10 000 futures that are ready at
+//!   once; tokio: `futures_util::future::join_all`.
+//! * `gather_all_pending`: the same, but each future awaits its runtime's
+//!   `yield_now` once, so each is pending once and woken.
 //! * `task_group_10k`: a `TaskGroup` creates 10 000 children that return
 //!   `Ok(())` at once, then `join`s them; tokio: a `JoinSet`, drained with
 //!   `join_next`.
@@ -31,6 +35,7 @@
 use corio::sync::Promise;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use futures_util::future::join_all;
 use std::future::Future;
 use std::hint::black_box;
 use std::time::Duration;
@@ -79,6 +84,84 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(7));
     group
+}
+
+/// Futures per gather in the `gather_all_*` workloads.
+const GATHERED: usize = 10_000;
+
+/// `gather_all` (tokio: `join_all`) of `GATHERED` futures that are ready on
+/// their first poll.
+fn gather_all_ready(c: &mut Criterion) {
+    let mut group = group(c, "gather_all_ready");
+
+    {
+        let rt = corio_rt();
+        group.bench_function("corio", |b| {
+            b.iter(|| {
+                on_corio(&rt, async {
+                    let out = corio::gather_all((0..GATHERED).map(std::future::ready)).await;
+                    assert_eq!(out[GATHERED - 1], GATHERED - 1);
+                });
+            });
+        });
+    }
+
+    {
+        let rt = tokio_rt();
+        group.bench_function("tokio", |b| {
+            b.iter(|| {
+                on_tokio(&rt, async {
+                    let out = join_all((0..GATHERED).map(std::future::ready)).await;
+                    assert_eq!(out[GATHERED - 1], GATHERED - 1);
+                });
+            });
+        });
+    }
+
+    group.finish();
+}
+
+/// `gather_all` (tokio: `join_all`) of `GATHERED` futures that each yield
+/// once: pending on the first poll, woken, ready on the second. Each runtime
+/// uses its own `yield_now`. (tokio's hands the wake to its scheduler for
+/// after the poll; a child woken during its own poll would make `join_all`'s
+/// `FuturesUnordered` return `Pending` after every two such children.)
+fn gather_all_pending(c: &mut Criterion) {
+    let mut group = group(c, "gather_all_pending");
+
+    {
+        let rt = corio_rt();
+        group.bench_function("corio", |b| {
+            b.iter(|| {
+                on_corio(&rt, async {
+                    let out = corio::gather_all((0..GATHERED).map(|i| async move {
+                        corio::yield_now().await;
+                        i
+                    }))
+                    .await;
+                    assert_eq!(out[GATHERED - 1], GATHERED - 1);
+                });
+            });
+        });
+    }
+
+    {
+        let rt = tokio_rt();
+        group.bench_function("tokio", |b| {
+            b.iter(|| {
+                on_tokio(&rt, async {
+                    let out = join_all((0..GATHERED).map(|i| async move {
+                        tokio::task::yield_now().await;
+                        i
+                    }))
+                    .await;
+                    assert_eq!(out[GATHERED - 1], GATHERED - 1);
+                });
+            });
+        });
+    }
+
+    group.finish();
 }
 
 /// A `TaskGroup` (tokio: a `JoinSet`) of 10 000 children that succeed at
@@ -213,5 +296,12 @@ fn promise_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(tasks, task_group_10k, to_thread_1k, promise_round_trip);
+criterion_group!(
+    tasks,
+    gather_all_ready,
+    gather_all_pending,
+    task_group_10k,
+    to_thread_1k,
+    promise_round_trip
+);
 criterion_main!(tasks);
