@@ -1,5 +1,5 @@
-//! Task API benchmarks (asyncio's `TaskGroup`, `to_thread` and `Future`):
-//! corio and tokio side by side.
+//! Task API benchmarks (asyncio's `gather`, `TaskGroup`, `to_thread` and
+//! `Future`): corio and tokio side by side.
 //!
 //! Each workload is one criterion group with two functions, `corio` and
 //! `tokio`, doing the same work on a runtime of `NUM_WORKERS` worker threads
