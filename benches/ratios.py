@@ -4,8 +4,9 @@
 Reads <target>/criterion/<group>/{corio,tokio}/new/estimates.json, where
 <target> is $CARGO_TARGET_DIR if set, else the repository's `target`
 directory (or the path given as the first argument). Run it after
-`cargo bench --bench scheduler` (or `--bench time`, `--bench net`, or plain
-`cargo bench`). A ratio below 1 means corio is faster.
+`cargo bench --bench scheduler` (or `--bench time`, `--bench net`,
+`--bench tasks`, or plain `cargo bench`). A ratio below 1 means corio is
+faster.
 
 The ratio is of median times per iteration. For groups that declare a
 throughput (the `net` groups: round trips or connections per iteration) that
@@ -18,8 +19,8 @@ import os
 import sys
 from pathlib import Path
 
-# The groups of benches/scheduler.rs, time.rs and net.rs, in the order they
-# run.
+# The groups of benches/scheduler.rs, time.rs, net.rs and tasks.rs, in the
+# order they run.
 GROUPS = [
     # scheduler.rs
     "spawn_many_local",
@@ -36,6 +37,12 @@ GROUPS = [
     "tcp_echo_1conn",
     "tcp_echo_100conn",
     "tcp_churn",
+    # tasks.rs
+    "gather_all_ready",
+    "gather_all_pending",
+    "task_group_10k",
+    "to_thread_1k",
+    "promise_round_trip",
 ]
 
 
