@@ -33,6 +33,8 @@
 //! python3 benches/ratios.py                      # corio/tokio median ratios
 //! ```
 
+mod common;
+
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
@@ -45,18 +47,11 @@ const NUM_WORKERS: usize = 2;
 const MSG: usize = 64;
 
 fn corio_rt() -> corio::Runtime {
-    corio::Builder::new()
-        .worker_threads(NUM_WORKERS)
-        .build()
-        .unwrap()
+    common::corio_rt(NUM_WORKERS)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(NUM_WORKERS)
-        .enable_all()
-        .build()
-        .unwrap()
+    common::tokio_rt(NUM_WORKERS)
 }
 
 /// A group sized so that the whole file runs in about 2 minutes. Iterations
@@ -64,12 +59,8 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 /// in every sample) keeps to the time set, where criterion's linear ramp
 /// would overrun it.
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(10));
+    let mut group = common::group(c, name, Duration::from_secs(3), Duration::from_secs(10));
+    group.sampling_mode(SamplingMode::Flat);
     group
 }
 

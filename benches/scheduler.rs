@@ -16,6 +16,8 @@
 //! python3 benches/ratios.py                      # corio/tokio median ratios
 //! ```
 
+mod common;
+
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use std::sync::atomic::Ordering::Relaxed;
@@ -33,18 +35,11 @@ const NUM_SPAWN: usize = 10_000;
 const STALL_DUR: Duration = Duration::from_micros(10);
 
 fn corio_rt() -> corio::Runtime {
-    corio::Builder::new()
-        .worker_threads(NUM_WORKERS)
-        .build()
-        .unwrap()
+    common::corio_rt(NUM_WORKERS)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(NUM_WORKERS)
-        .enable_all()
-        .build()
-        .unwrap()
+    common::tokio_rt(NUM_WORKERS)
 }
 
 /// Busy work without a timer: spin for `STALL_DUR`, letting the OS run other
@@ -58,12 +53,7 @@ fn stall() {
 
 /// A group sized so that the whole file runs in about 2-3 minutes.
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(7));
-    group
+    common::group(c, name, Duration::from_secs(2), Duration::from_secs(7))
 }
 
 /// The block_on thread spawns `NUM_SPAWN` empty tasks, the last of which to

@@ -32,6 +32,8 @@
 //! python3 benches/ratios.py                       # corio/tokio median ratios
 //! ```
 
+mod common;
+
 use corio::sync::Promise;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
@@ -46,18 +48,11 @@ use tokio::task::JoinSet;
 const NUM_WORKERS: usize = 2;
 
 fn corio_rt() -> corio::Runtime {
-    corio::Builder::new()
-        .worker_threads(NUM_WORKERS)
-        .build()
-        .unwrap()
+    common::corio_rt(NUM_WORKERS)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(NUM_WORKERS)
-        .enable_all()
-        .build()
-        .unwrap()
+    common::tokio_rt(NUM_WORKERS)
 }
 
 /// Runs `body` as a task of `rt` and waits for it from the bench thread.
@@ -78,12 +73,7 @@ where
 
 /// A group sized so that the whole file runs in about 2 minutes.
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(7));
-    group
+    common::group(c, name, Duration::from_secs(2), Duration::from_secs(7))
 }
 
 /// Futures per gather in the `gather_all_*` workloads.

@@ -20,6 +20,8 @@
 //! python3 benches/ratios.py                      # corio/tokio median ratios
 //! ```
 
+mod common;
+
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 use std::future::Future;
@@ -35,28 +37,16 @@ use tokio::sync::Notify;
 const NUM_WORKERS: usize = 2;
 
 fn corio_rt() -> corio::Runtime {
-    corio::Builder::new()
-        .worker_threads(NUM_WORKERS)
-        .build()
-        .unwrap()
+    common::corio_rt(NUM_WORKERS)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(NUM_WORKERS)
-        .enable_all()
-        .build()
-        .unwrap()
+    common::tokio_rt(NUM_WORKERS)
 }
 
 /// A group sized so that the whole file runs in about 2 minutes.
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(10));
-    group
+    common::group(c, name, Duration::from_secs(3), Duration::from_secs(10))
 }
 
 /// Counts finished tasks down; the last one signals the bench thread.
