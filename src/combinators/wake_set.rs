@@ -91,10 +91,10 @@ struct Slot {
     shared: *const Shared,
 }
 
-// SAFETY: `Slot::shared` is a back pointer to the `Shared` containing the
-// slot, only dereferenced by wakers that own a counted reference to that
-// `Shared`; everything else in `Shared` is `Send + Sync` (atomics, a mutex
-// around `Send` data).
+// `Slot::shared` is a back pointer to the `Shared` containing the slot, only
+// dereferenced by wakers that own a counted reference to that `Shared`.
+// SAFETY: so the raw pointers share nothing of their own, and everything else
+// in `Shared` is `Send + Sync` (atomics, a mutex around `Send` data).
 unsafe impl Send for Shared {}
 // SAFETY: as above.
 unsafe impl Sync for Shared {}
@@ -174,11 +174,11 @@ impl WakeSet {
     /// clone takes one). Does not touch the queued flag.
     pub(crate) fn waker(&self, index: u32) -> WakerRef<'_> {
         let slot: *const Slot = &self.shared.slots[index as usize];
-        // SAFETY: the data pointer is a slot of `self.shared`, whose
-        // `shared` pointer is set, and `VTABLE` is for exactly such
-        // pointers. The `ManuallyDrop` never runs the waker's drop, so this
-        // borrowed waker owns no count: it borrows `self`'s, which the
-        // returned lifetime keeps alive; clones made from it count their own.
+        // The `ManuallyDrop` never runs the waker's drop, so this borrowed
+        // waker owns no count: it borrows `self`'s, which the returned
+        // lifetime keeps alive; clones made from it count their own.
+        // SAFETY: the data pointer is a slot of `self.shared`, whose `shared`
+        // pointer is set, and `VTABLE` is for exactly such pointers.
         let waker = unsafe { Waker::from_raw(RawWaker::new(slot.cast(), &VTABLE)) };
         WakerRef {
             waker: ManuallyDrop::new(waker),

@@ -40,12 +40,12 @@ pub struct ChildError {
     value: Box<dyn Any + Send>,
 }
 
-// SAFETY: a `&ChildError` reaches the error value in two ways only:
-// `downcast_ref::<E>`, which requires `E: Sync` (so sharing `&E` between
-// threads is sound), and `is::<E>`, which calls `Any::type_id` on it, and
-// `Any` has only std's blanket implementation, which returns a constant and
-// reads nothing. `Display` and `Debug` use strings rendered on the failing
-// child's thread. Everything else needs `&mut self` or `self`.
+// A `&ChildError` reaches the error value in two ways only: `downcast_ref::<E>`,
+// which requires `E: Sync` (so sharing `&E` between threads is sound), and
+// `is::<E>`, which calls `Any::type_id` on it, and `Any` has only std's blanket
+// implementation, which returns a constant and reads nothing. `Display` and
+// `Debug` use strings rendered on the failing child's thread.
+// SAFETY: as above; everything else needs `&mut self` or `self`.
 unsafe impl Sync for ChildError {}
 
 impl ChildError {
