@@ -24,7 +24,9 @@
 //!   that moment, so a `put_nowait` arriving later finds the queue full
 //!   again.
 //!
-//! A `put` or `get` wakes only the waiter it served: no thundering herd.
+//! A `put` or `get` wakes only the waiters it served (a put: the getter it
+//! handed its item to; a get: the putter it admitted, and the getter that
+//! putter's item went to, if any): no thundering herd.
 //!
 //! # Cancellation
 //!
