@@ -313,7 +313,9 @@ impl Lock {
     /// assert!(lock.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<LockGuard<'_>> {
-        self.raw.try_lock().then_some(LockGuard { lock: self })
+        // Not `then_some`: that would build (and on failure drop, unlocking
+        // someone else's lock) a guard either way.
+        self.raw.try_lock().then(|| LockGuard { lock: self })
     }
 
     /// Whether the lock is held (or handed to a waiter that has not run
