@@ -39,10 +39,10 @@ use std::task::{Context, Poll};
 ///             "released"
 ///         })
 ///     };
-///     corio::yield_now().await;
 ///     ev.set();
-///     ev.clear(); // too late to stop the waiter
 ///     assert_eq!(waiter.await.unwrap(), "released");
+///     ev.clear();
+///     assert!(!ev.is_set());
 /// });
 /// ```
 pub struct Event {
