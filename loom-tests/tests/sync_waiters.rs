@@ -9,7 +9,9 @@
 use corio::loom_hooks::Turnstile;
 use loom::sync::{Arc, Mutex};
 use loom::thread;
-use loom_tests::{block_on, model, poll_once};
+use loom_tests::{block_on, model, poll_once, CountingWaker};
+use std::future::Future;
+use std::task::Context;
 
 /// Two waiters in line (registered in order on the main thread), the
 /// holder leaving on one thread while the front waiter is dropped on
@@ -103,6 +105,43 @@ fn handoffs_in_fifo_order() {
             th.join().unwrap();
         }
         assert_eq!(*log.lock().unwrap(), [1, 2, 3]);
+        assert!(t.is_free());
+    });
+}
+
+/// The same race one poll at a time, with counting wakers: a re-poll with
+/// waker `w2` on one thread while another thread leaves. If the re-poll
+/// came first (pending), the handoff wakes `w2` exactly once and never the
+/// replaced `w1`; if it came second, it takes the permit, and only `w1`
+/// (current when the handoff ran) was woken. One wakeup either way.
+#[test]
+fn replaced_waker_is_never_woken() {
+    model("sync_waiters::replaced_waker_is_never_woken", || {
+        let t = Turnstile::new(false);
+        let (w1, c1) = CountingWaker::new();
+        let mut e = t.enter(1);
+        assert!(std::pin::Pin::new(&mut e)
+            .poll(&mut Context::from_waker(&w1))
+            .is_pending());
+        let repoll = thread::spawn(move || {
+            let (w2, c2) = CountingWaker::new();
+            let ready = std::pin::Pin::new(&mut e)
+                .poll(&mut Context::from_waker(&w2))
+                .is_ready();
+            (e, ready, c2)
+        });
+        t.leave();
+        let (mut e, ready, c2) = repoll.join().unwrap();
+        if ready {
+            // The handoff ran first and woke the waker of its time, `w1`.
+            assert_eq!((c1.wakes(), c2.wakes()), (1, 0));
+        } else {
+            assert_eq!(c1.wakes(), 0, "the replaced waker was woken");
+            assert_eq!(c2.wakes(), 1, "the current waker was not woken");
+            assert!(poll_once(&mut e).is_ready());
+        }
+        drop(e);
+        t.leave();
         assert!(t.is_free());
     });
 }
