@@ -5,7 +5,7 @@ Reads <target>/criterion/<group>/{corio,tokio}/new/estimates.json, where
 <target> is $CARGO_TARGET_DIR if set, else the repository's `target`
 directory (or the path given as the first argument). Run it after
 `cargo bench --bench scheduler` (or `--bench time`, `--bench net`,
-`--bench tasks`, `--bench sync`, or plain `cargo bench`). A ratio below 1
+`--bench tasks`, `--bench queue`, `--bench sync`, or plain `cargo bench`). A ratio below 1
 means corio is faster. Groups that also measure another library (the `EXTRA`
 functions, e.g. `async_channel`) get a median and a ratio column for it.
 
@@ -20,8 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-# The groups of benches/scheduler.rs, time.rs, net.rs, tasks.rs and sync.rs,
-# in the order they run.
+# The groups of benches/scheduler.rs, time.rs, net.rs, tasks.rs, queue.rs and
+# sync.rs, in the order they run.
 GROUPS = [
     # scheduler.rs
     "spawn_many_local",
@@ -44,17 +44,18 @@ GROUPS = [
     "task_group_10k",
     "to_thread_1k",
     "promise_round_trip",
+    # queue.rs
+    "queue_bounded_100",
+    "queue_unbounded",
     # sync.rs
     "semaphore_uncontended",
     "semaphore_contended",
     "mutex_contended",
-    "queue_bounded_100",
-    "queue_unbounded",
     "event_broadcast_500",
 ]
 
-# Functions some groups have besides `corio` and `tokio` (the queue groups of
-# sync.rs also measure async-channel). Each one found gets a column of its
+# Functions some groups have besides `corio` and `tokio` (the groups of
+# queue.rs also measure async-channel). Each one found gets a column of its
 # medians and one of corio's ratio to it.
 EXTRA = ["async_channel"]
 

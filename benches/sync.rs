@@ -1,16 +1,15 @@
-//! Synchronization primitive and queue benchmarks (asyncio's `Semaphore`,
-//! `Lock`, `Queue` and `Event`): corio against tokio, and for the queues also
-//! against `async-channel`.
+//! Synchronization primitive benchmarks (asyncio's `Semaphore`, `Lock` and
+//! `Event`): corio against tokio. The queues (`Queue` against tokio's `mpsc`
+//! and `async-channel`, tokio's `sync_mpsc.rs` sizes) are in `queue.rs`.
 //!
 //! Each workload is one criterion group with the functions `corio` and
-//! `tokio` (and `async_channel` for the queues), doing the same work on a
-//! runtime of `NUM_WORKERS` worker threads (2, the core count of the machine
-//! they were written on). Only one runtime exists at a time, so they never
-//! compete for the CPU. As in `tasks.rs`, every iteration runs its work in one
+//! `tokio`, doing the same work on a runtime of `NUM_WORKERS` worker threads
+//! (2, the core count of the machine they were written on). Only one runtime
+//! exists at a time, so the two never compete for the CPU. As in `tasks.rs`, every iteration runs its work in one
 //! spawned task that the bench thread waits for, so both runtimes run it on
 //! their worker fast paths.
 //!
-//! The sizes are those of tokio's own `sync_semaphore.rs`, `sync_mpsc.rs` and
+//! The sizes are those of tokio's own `sync_semaphore.rs` and
 //! `sync_notify.rs` benches. Where tokio's iteration is a handful of
 //! operations (6 acquisitions), it is repeated `ROUNDS` times per iteration so
 //! that the primitive, not the bench thread's round trip into the runtime,
@@ -23,11 +22,6 @@
 //!   sixth task really waits and is handed a released permit.
 //! * `mutex_contended`: 64 tasks on both workers each lock a `Mutex<u64>`
 //!   100 times and increment it.
-//! * `queue_bounded_100`: 5 producer tasks put 1 000 items each into a queue
-//!   of capacity 100 that the iteration's task drains; tokio:
-//!   `mpsc::channel(100)`; async-channel: `bounded(100)`.
-//! * `queue_unbounded`: the same with an unbounded queue (`maxsize` 0); tokio:
-//!   `mpsc::unbounded_channel`; async-channel: `unbounded`.
 //! * `event_broadcast_500`: 500 tasks wait on an `Event`; the time measured
 //!   is from `set()` until every waiter has run to completion and been
 //!   joined. Spawning the waiters and letting them register is set-up, not
@@ -35,8 +29,8 @@
 //!   registered with `Notified::enable` and woken by `notify_waiters`.
 //!
 //! ```text
-//! cargo bench --bench sync                        # everything, ~3 minutes
-//! cargo bench --bench sync -- queue_bounded_100   # one workload
+//! cargo bench --bench sync                        # everything, ~1.5 minutes
+//! cargo bench --bench sync -- mutex_contended     # one workload
 //! python3 benches/ratios.py                       # corio/tokio median ratios
 //! ```
 
@@ -91,7 +85,7 @@ where
     rt.block_on(rt.spawn(body)).unwrap()
 }
 
-/// A group sized so that the whole file runs in about 3 minutes.
+/// A group sized so that the whole file runs in about 1.5 minutes.
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     common::group(c, name, Duration::from_secs(2), Duration::from_secs(5))
 }
@@ -271,152 +265,6 @@ fn mutex_contended(c: &mut Criterion) {
     group.finish();
 }
 
-/// Producers and items per producer of the queue workloads (tokio's
-/// `contention_*` mpsc benches).
-const PRODUCERS: u64 = 5;
-const ITEMS: u64 = 1_000;
-/// The sum of all items the consumer receives, checked so that no workload
-/// can lose or duplicate one unnoticed.
-const ITEM_SUM: u64 = PRODUCERS * ITEMS * (ITEMS - 1) / 2;
-
-/// Five producers, one consumer (the iteration's task), through a corio
-/// `Queue` of `maxsize` (0 = unbounded).
-#[cfg(any())] // CORIO-PENDING
-async fn corio_queue(maxsize: usize) {
-    let queue = Arc::new(corio::queue::Queue::new(maxsize));
-    for _ in 0..PRODUCERS {
-        let queue = queue.clone();
-        // Detached: the consumer's count tells when they are done.
-        drop(corio::spawn(async move {
-            for i in 0..ITEMS {
-                queue.put(i).await.unwrap();
-            }
-        }));
-    }
-    let mut sum = 0;
-    for _ in 0..PRODUCERS * ITEMS {
-        sum += queue.get().await.unwrap();
-    }
-    assert_eq!(sum, ITEM_SUM);
-}
-
-/// `corio_queue` through an async-channel, on a tokio runtime.
-async fn async_channel_queue(tx: async_channel::Sender<u64>, rx: async_channel::Receiver<u64>) {
-    for _ in 0..PRODUCERS {
-        let tx = tx.clone();
-        drop(tokio::spawn(async move {
-            for i in 0..ITEMS {
-                tx.send(i).await.unwrap();
-            }
-        }));
-    }
-    let mut sum = 0;
-    for _ in 0..PRODUCERS * ITEMS {
-        sum += rx.recv().await.unwrap();
-    }
-    assert_eq!(sum, ITEM_SUM);
-}
-
-/// Runs the `async_channel` function of a queue group on a tokio runtime
-/// (async-channel has none of its own).
-fn bench_async_channel(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    channel: fn() -> (async_channel::Sender<u64>, async_channel::Receiver<u64>),
-) {
-    let rt = tokio_rt();
-    group.bench_function("async_channel", |b| {
-        b.iter(|| {
-            let (tx, rx) = channel();
-            on_tokio(&rt, async_channel_queue(tx, rx));
-        });
-    });
-}
-
-/// tokio's `contention_bounded_full`: 5 × 1 000 items through capacity 100,
-/// so producers keep blocking on a full queue.
-fn queue_bounded_100(c: &mut Criterion) {
-    const CAPACITY: usize = 100;
-
-    let mut group = group(c, "queue_bounded_100");
-
-    #[cfg(any())] // CORIO-PENDING
-    {
-        let rt = corio_rt();
-        group.bench_function("corio", |b| {
-            b.iter(|| on_corio(&rt, corio_queue(CAPACITY)));
-        });
-    }
-
-    {
-        let rt = tokio_rt();
-        group.bench_function("tokio", |b| {
-            b.iter(|| {
-                on_tokio(&rt, async {
-                    let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
-                    for _ in 0..PRODUCERS {
-                        let tx = tx.clone();
-                        drop(tokio::spawn(async move {
-                            for i in 0..ITEMS {
-                                tx.send(i).await.unwrap();
-                            }
-                        }));
-                    }
-                    let mut sum = 0;
-                    for _ in 0..PRODUCERS * ITEMS {
-                        sum += rx.recv().await.unwrap();
-                    }
-                    assert_eq!(sum, ITEM_SUM);
-                });
-            });
-        });
-    }
-
-    bench_async_channel(&mut group, || async_channel::bounded(CAPACITY));
-
-    group.finish();
-}
-
-/// tokio's `contention_unbounded`: 5 × 1 000 items, no capacity.
-fn queue_unbounded(c: &mut Criterion) {
-    let mut group = group(c, "queue_unbounded");
-
-    #[cfg(any())] // CORIO-PENDING
-    {
-        let rt = corio_rt();
-        group.bench_function("corio", |b| {
-            b.iter(|| on_corio(&rt, corio_queue(0)));
-        });
-    }
-
-    {
-        let rt = tokio_rt();
-        group.bench_function("tokio", |b| {
-            b.iter(|| {
-                on_tokio(&rt, async {
-                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                    for _ in 0..PRODUCERS {
-                        let tx = tx.clone();
-                        drop(tokio::spawn(async move {
-                            for i in 0..ITEMS {
-                                tx.send(i).unwrap();
-                            }
-                        }));
-                    }
-                    let mut sum = 0;
-                    for _ in 0..PRODUCERS * ITEMS {
-                        sum += rx.recv().await.unwrap();
-                    }
-                    assert_eq!(sum, ITEM_SUM);
-                });
-            });
-        });
-    }
-
-    bench_async_channel(&mut group, async_channel::unbounded);
-
-    group.finish();
-}
-
 /// Waiters of the broadcast workload: tokio's largest `notify_waiters` size.
 const WAITERS: usize = 500;
 
@@ -541,8 +389,6 @@ criterion_group!(
     semaphore_uncontended,
     semaphore_contended,
     mutex_contended,
-    queue_bounded_100,
-    queue_unbounded,
     event_broadcast_500
 );
 criterion_main!(sync);

@@ -20,6 +20,8 @@
 //! * `task_group.rs`: `TaskGroup` failures racing with sibling completion,
 //!   `join` and `create_task`.
 //! * `driver.rs`: the workers' event loops (timers, readiness, handoff).
+//! * `queue.rs`: `corio::queue`, put and get racing with cancelled getters and
+//!   putters and with shutdown, without a runtime.
 //! * `promise.rs`: `corio::sync::Promise`, completion racing with waiters,
 //!   callbacks and completion, without a runtime.
 //! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and

@@ -89,6 +89,15 @@ pub(crate) struct Waiters<R, N> {
     waiting: usize,
 }
 
+/// What a waiter that gave up ([`Waiters::withdraw`]) leaves behind.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Withdrawn<R, N> {
+    /// It was still in line: its request, untouched.
+    Request(R),
+    /// It had been notified: the payload it was handed, to pass on.
+    Payload(N),
+}
+
 /// Wakers collected under a lock, to wake after it is released.
 pub(crate) type WakeList = Vec<Waker>;
 
@@ -192,16 +201,34 @@ impl<R, N> Waiters<R, N> {
     }
 
     fn notify(&mut self, index: u32, payload: N) -> Option<Waker> {
+        self.notify_take(index, payload).1
+    }
+
+    /// Like [`notify_front`](Waiters::notify_front), but moves the front
+    /// waiter's request out to the caller instead of dropping it: for a
+    /// request that carries a value (a queue putter's item), which the
+    /// primitive then uses, or drops after unlocking.
+    pub(crate) fn notify_front_take(&mut self, payload: N) -> Result<(R, Option<Waker>), N> {
+        match self.head {
+            NIL => Err(payload),
+            head => Ok(self.notify_take(head, payload)),
+        }
+    }
+
+    fn notify_take(&mut self, index: u32, payload: N) -> (R, Option<Waker>) {
         let entry = &mut self.entries[index as usize];
         let old = std::mem::replace(&mut entry.slot, Slot::Notified(payload));
         let Slot::Waiting {
-            waker, prev, next, ..
+            request,
+            waker,
+            prev,
+            next,
         } = old
         else {
             unreachable!("notified a waiter that is not in line");
         };
         self.unlink(prev, next);
-        waker
+        (request, waker)
     }
 
     /// A waiter's poll: its payload if it was notified (the waiter then
@@ -242,6 +269,24 @@ impl<R, N> Waiters<R, N> {
             }
             Slot::Notified(_) => Some(self.release(key)),
             Slot::Vacant { .. } => unreachable!("cancelled a waiter that left"),
+        }
+    }
+
+    /// Like [`cancel`](Waiters::cancel), but a waiter still in line gives its
+    /// request back instead of dropping it (a queue putter's item, to drop
+    /// after unlocking).
+    pub(crate) fn withdraw(&mut self, key: Key) -> Withdrawn<R, N> {
+        let entry = self.entry_mut(key);
+        match entry.slot {
+            Slot::Waiting { prev, next, .. } => {
+                self.unlink(prev, next);
+                match self.vacate(key) {
+                    Slot::Waiting { request, .. } => Withdrawn::Request(request),
+                    _ => unreachable!("the waiter left the line while withdrawing"),
+                }
+            }
+            Slot::Notified(_) => Withdrawn::Payload(self.release(key)),
+            Slot::Vacant { .. } => unreachable!("withdrew a waiter that left"),
         }
     }
 
@@ -361,6 +406,23 @@ mod tests {
         assert_eq!(list.poll(d, &w), Poll::Ready("z"));
         assert!(list.is_empty());
         assert!(matches!(list.notify_front("nobody"), Err("nobody")));
+    }
+
+    #[test]
+    fn take_and_withdraw_move_requests_out() {
+        let (_, w) = waker();
+        let mut list: Waiters<String, u8> = Waiters::new();
+        let a = list.push("a".into(), &w);
+        let b = list.push("b".into(), &w);
+        let c = list.push("c".into(), &w);
+        let (request, waker) = list.notify_front_take(1).unwrap();
+        assert_eq!((request.as_str(), waker.is_some()), ("a", true));
+        assert_eq!(list.withdraw(c), Withdrawn::Request("c".into()));
+        assert_eq!(list.withdraw(a), Withdrawn::Payload(1));
+        assert_eq!(list.front().map(String::as_str), Some("b"));
+        assert_eq!(list.withdraw(b), Withdrawn::Request("b".into()));
+        assert!(list.is_empty());
+        assert_eq!(list.notify_front_take(2).unwrap_err(), 2);
     }
 
     #[test]
