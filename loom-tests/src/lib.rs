@@ -24,6 +24,9 @@
 //!   putters and with shutdown, without a runtime.
 //! * `promise.rs`: `corio::sync::Promise`, completion racing with waiters,
 //!   callbacks and completion, without a runtime.
+//! * `sync_lock.rs`: `corio::sync::Mutex`/`Lock` (release racing with a
+//!   waiter's cancellation, FIFO handoff) and `Condition` (a notification
+//!   racing with its waiter's cancellation), without a runtime.
 //! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and
 //!   `shield` and `wait` on a runtime.
 //!
