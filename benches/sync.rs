@@ -57,7 +57,6 @@ const NUM_WORKERS: usize = 2;
 /// is repeated in one iteration.
 const ROUNDS: usize = 1_000;
 
-#[cfg(any())] // CORIO-PENDING
 fn corio_rt() -> corio::Runtime {
     common::corio_rt(NUM_WORKERS)
 }
@@ -66,7 +65,6 @@ fn tokio_rt() -> tokio::runtime::Runtime {
     common::tokio_rt(NUM_WORKERS)
 }
 
-#[cfg(any())] // CORIO-PENDING
 /// Runs `body` as a task of `rt` and waits for it from the bench thread.
 fn on_corio<F>(rt: &corio::Runtime, body: F) -> F::Output
 where
@@ -211,7 +209,6 @@ fn mutex_contended(c: &mut Criterion) {
 
     let mut group = group(c, "mutex_contended");
 
-    #[cfg(any())] // CORIO-PENDING
     {
         let rt = corio_rt();
         group.bench_function("corio", |b| {
