@@ -14,6 +14,8 @@
 //!   handle drop can race without any worker loop in the way.
 //! * [`align_ids`]: makes task ids the same in every iteration of a model.
 //! * [`WakeSet`]: the per-child wakers of the combinators over N futures.
+//! * [`Turnstile`]: the smallest primitive on `sync::waiters::Waiters`, to
+//!   model the waiter list's own protocol.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::{Arc, Mutex};
@@ -440,5 +442,133 @@ impl WakeSet {
 impl fmt::Debug for WakeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+// ---- the waiter list ---------------------------------------------------------
+
+/// A one-permit semaphore with handoff, built on corio's
+/// `sync::waiters::Waiters` exactly as the `corio::sync` primitives use it
+/// (state and list under one lock; register on the first pending poll;
+/// `cancel` in `Drop`, passing on a payload handed over). Cloning shares it.
+#[derive(Clone)]
+pub struct Turnstile(Arc<Mutex<(bool, crate::sync::waiters::Waiters<usize, ()>)>>);
+
+/// The future of [`Turnstile::enter`]; ready once it holds the permit.
+pub struct Enter {
+    turnstile: Turnstile,
+    tag: usize,
+    key: Option<crate::sync::waiters::Key>,
+}
+
+impl Turnstile {
+    /// A turnstile whose permit is free (`open`) or held.
+    pub fn new(open: bool) -> Turnstile {
+        Turnstile(Arc::new(Mutex::new((
+            open,
+            crate::sync::waiters::Waiters::new(),
+        ))))
+    }
+
+    /// Waits for the permit; `tag` names the waiter in [`front`](Self::front).
+    pub fn enter(&self, tag: usize) -> Enter {
+        Enter {
+            turnstile: self.clone(),
+            tag,
+            key: None,
+        }
+    }
+
+    /// Gives the permit up: to the front waiter, or back to the turnstile.
+    pub fn leave(&self) {
+        let waker = Self::pass_on(&mut self.0.lock());
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn pass_on(
+        state: &mut (bool, crate::sync::waiters::Waiters<usize, ()>),
+    ) -> Option<std::task::Waker> {
+        match state.1.notify_front(()) {
+            Ok(waker) => waker,
+            Err(()) => {
+                assert!(!state.0, "the permit was given up twice");
+                state.0 = true;
+                None
+            }
+        }
+    }
+
+    /// Whether the permit is free.
+    pub fn is_free(&self) -> bool {
+        self.0.lock().0
+    }
+
+    /// Waiters in line.
+    pub fn waiting(&self) -> usize {
+        self.0.lock().1.len()
+    }
+
+    /// The tag of the front waiter.
+    pub fn front(&self) -> Option<usize> {
+        self.0.lock().1.front().copied()
+    }
+}
+
+impl Future for Enter {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = &mut *self;
+        let mut state = this.turnstile.0.lock();
+        match this.key {
+            Some(key) => {
+                let ready = state.1.poll(key, cx.waker());
+                if ready.is_ready() {
+                    this.key = None;
+                }
+                ready
+            }
+            None if state.0 && state.1.is_empty() => {
+                state.0 = false;
+                std::task::Poll::Ready(())
+            }
+            None => {
+                this.key = Some(state.1.push(this.tag, cx.waker()));
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let waker = {
+            let mut state = self.turnstile.0.lock();
+            match state.1.cancel(key) {
+                Some(()) => Turnstile::pass_on(&mut state),
+                None => None,
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Turnstile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Turnstile")
+    }
+}
+
+impl fmt::Debug for Enter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Enter").field("tag", &self.tag).finish()
     }
 }

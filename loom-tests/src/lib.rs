@@ -29,6 +29,12 @@
 //!   racing with its waiter's cancellation), without a runtime.
 //! * `combinators.rs`: the combinators' per-child wakers (`WakeSet`), and
 //!   `shield` and `wait` on a runtime.
+//! * `sync_waiters.rs`: the FIFO waiter list of `corio::sync`
+//!   (`loom_hooks::Turnstile`): handoff racing with cancel, waker
+//!   replacement, FIFO order.
+//! * `sync_semaphore.rs`, `sync_event.rs`, `sync_barrier.rs`: those
+//!   primitives without a runtime (release/set/abort racing with waiters
+//!   leaving, arriving, barging).
 //!
 //! Helpers:
 //!

@@ -250,6 +250,7 @@ impl<R, N> Waiters<R, N> {
     }
 
     /// `true` if the waiter was handed its payload (and has not taken it).
+    #[cfg(test)]
     pub(crate) fn is_notified(&self, key: Key) -> bool {
         let entry = &self.entries[key.index as usize];
         debug_assert_eq!(entry.generation, key.generation, "stale waiter key");
