@@ -38,15 +38,12 @@ mod common;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-#[cfg(any())] // CORIO-PENDING
 use std::future::poll_fn;
 use std::future::Future;
 use std::pin::pin;
-#[cfg(any())] // CORIO-PENDING
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-#[cfg(any())] // CORIO-PENDING
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -96,7 +93,6 @@ fn semaphore_uncontended(c: &mut Criterion) {
 
     let mut group = group(c, "semaphore_uncontended");
 
-    #[cfg(any())] // CORIO-PENDING
     {
         let rt = corio_rt();
         let sem = Arc::new(corio::sync::Semaphore::new(PERMITS));
@@ -142,7 +138,6 @@ fn semaphore_contended(c: &mut Criterion) {
 
     let mut group = group(c, "semaphore_contended");
 
-    #[cfg(any())] // CORIO-PENDING
     {
         let rt = corio_rt();
         let sem = Arc::new(corio::sync::Semaphore::new(PERMITS));
@@ -265,7 +260,6 @@ fn mutex_contended(c: &mut Criterion) {
 /// Waiters of the broadcast workload: tokio's largest `notify_waiters` size.
 const WAITERS: usize = 500;
 
-#[cfg(any())] // CORIO-PENDING
 /// Polls `fut` once in the current task's context.
 async fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     let mut fut = Some(fut);
@@ -292,7 +286,6 @@ where
 fn event_broadcast_500(c: &mut Criterion) {
     let mut group = group(c, "event_broadcast_500");
 
-    #[cfg(any())] // CORIO-PENDING
     {
         let rt = corio_rt();
         group.bench_function("corio", |b| {
