@@ -301,12 +301,13 @@ fn event_broadcast_500(c: &mut Criterion) {
                                 let registered = registered.clone();
                                 corio::spawn(async move {
                                     let mut wait = pin!(event.wait());
-                                    let first = poll_once(wait.as_mut()).await;
+                                    // The event is set only once every
+                                    // waiter is registered: this first poll
+                                    // is the registration.
+                                    assert!(poll_once(wait.as_mut()).await.is_pending());
                                     // Release: see `until_registered`.
                                     registered.fetch_add(1, Ordering::Release);
-                                    if first.is_pending() {
-                                        wait.await;
-                                    }
+                                    wait.await;
                                 })
                             })
                             .collect();
