@@ -5,8 +5,9 @@ Reads <target>/criterion/<group>/{corio,tokio}/new/estimates.json, where
 <target> is $CARGO_TARGET_DIR if set, else the repository's `target`
 directory (or the path given as the first argument). Run it after
 `cargo bench --bench scheduler` (or `--bench time`, `--bench net`,
-`--bench tasks`, or plain `cargo bench`). A ratio below 1 means corio is
-faster.
+`--bench tasks`, `--bench queue`, `--bench sync`, or plain `cargo bench`). A ratio below 1
+means corio is faster. Groups that also measure another library (the `EXTRA`
+functions, e.g. `async_channel`) get a median and a ratio column for it.
 
 The ratio is of median times per iteration. For groups that declare a
 throughput (the `net` groups: round trips or connections per iteration) that
@@ -19,8 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-# The groups of benches/scheduler.rs, time.rs, net.rs and tasks.rs, in the
-# order they run.
+# The groups of benches/scheduler.rs, time.rs, net.rs, tasks.rs, queue.rs and
+# sync.rs, in the order they run.
 GROUPS = [
     # scheduler.rs
     "spawn_many_local",
@@ -43,7 +44,20 @@ GROUPS = [
     "task_group_10k",
     "to_thread_1k",
     "promise_round_trip",
+    # queue.rs
+    "queue_bounded_100",
+    "queue_unbounded",
+    # sync.rs
+    "semaphore_uncontended",
+    "semaphore_contended",
+    "mutex_contended",
+    "event_broadcast_500",
 ]
+
+# Functions some groups have besides `corio` and `tokio` (the groups of
+# queue.rs also measure async-channel). Each one found gets a column of its
+# medians and one of corio's ratio to it.
+EXTRA = ["async_channel"]
 
 
 def criterion_dir():
@@ -96,6 +110,18 @@ def fmt_time(ns):
     return f"{ns:.1f} ns"
 
 
+def ratio(corio, other):
+    return f"{corio / other:.2f}" if corio is not None and other else "-"
+
+
+def print_table(header, rows):
+    """Left-aligned first column, right-aligned others, two spaces apart."""
+    widths = [max(len(r[i]) for r in list(rows) + [header]) for i in range(len(header))]
+    print(f"{header[0]:<{widths[0]}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(header[1:], widths[1:])))
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])))
+
+
 def main():
     root = criterion_dir()
     if not root.is_dir():
@@ -106,6 +132,11 @@ def main():
         for p in root.iterdir()
         if p.name not in GROUPS and (p / "corio").is_dir() and (p / "tokio").is_dir()
     )
+    extras = [
+        name
+        for name in EXTRA
+        if any((root / group / name / "new" / "estimates.json").is_file() for group in GROUPS + others)
+    ]
     rows = []
     rates = []
     for group in GROUPS + others:
@@ -113,25 +144,23 @@ def main():
         tokio = median_ns(root / group / "tokio" / "new" / "estimates.json")
         if corio is None and tokio is None:
             continue
-        ratio = f"{corio / tokio:.2f}" if corio is not None and tokio else "-"
-        rows.append((group, fmt_time(corio), fmt_time(tokio), ratio))
+        row = [group, fmt_time(corio), fmt_time(tokio), ratio(corio, tokio)]
+        for name in extras:
+            other = median_ns(root / group / name / "new" / "estimates.json")
+            row += [fmt_time(other), ratio(corio, other)]
+        rows.append(row)
         n = elements(root / group / "corio" / "new" / "benchmark.json")
         if n and corio and tokio:
             rates.append((group, fmt_rate(n * 1e9 / corio), fmt_rate(n * 1e9 / tokio)))
     if not rows:
         sys.exit(f"no corio/tokio results under {root}")
-    header = ("group", "corio median", "tokio median", "corio/tokio")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
-    print(f"{header[0]:<{widths[0]}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(header[1:], widths[1:])))
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])))
+    header = ["group", "corio median", "tokio median", "corio/tokio"]
+    for name in extras:
+        header += [f"{name} median", f"corio/{name}"]
+    print_table(header, rows)
     if rates:
         print()
-        header = ("throughput (median)", "corio", "tokio")
-        widths = [max(len(r[i]) for r in rates + [header]) for i in range(3)]
-        print(f"{header[0]:<{widths[0]}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(header[1:], widths[1:])))
-        for row in rates:
-            print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])))
+        print_table(("throughput (median)", "corio", "tokio"), rates)
 
 
 if __name__ == "__main__":
