@@ -150,3 +150,89 @@ fn debug_builder_as_the_contract_writes_it() {
     let m = rt.handle().metrics();
     assert_eq!(m.num_workers(), 1);
 }
+
+#[test]
+fn sync_primitives_as_the_contract_writes_them() {
+    use corio::sync::{Barrier, BoundedSemaphore, Condition, Event, Lock, Mutex, Semaphore};
+    corio::run(async {
+        let lock = Lock::new();
+        let g = lock.acquire().await;
+        assert!(lock.locked() && lock.try_acquire().is_none());
+        drop(g);
+        assert!(lock.try_acquire().is_some());
+
+        let m = Arc::new(Mutex::new(0u32));
+        let cond = Arc::new(Condition::new());
+        let (m2, c2) = (m.clone(), cond.clone());
+        let waiter = corio::create_task(async move {
+            let g = m2.lock().await;
+            let g = c2.wait_for(g, |v| *v >= 3).await;
+            *g
+        });
+        for _ in 0..3 {
+            *m.lock().await += 1;
+            cond.notify_all();
+            corio::yield_now().await;
+        }
+        cond.notify(1);
+        assert_eq!(waiter.await.unwrap(), 3);
+
+        let sem = Semaphore::new(1);
+        let p = sem.acquire().await;
+        assert!(sem.locked() && sem.try_acquire().is_none());
+        drop(p);
+        sem.release();
+        assert_eq!(sem.available(), 2);
+        let b = BoundedSemaphore::new(1);
+        assert!(b.release().is_err());
+
+        let ev = Event::new();
+        ev.set();
+        assert!(ev.is_set());
+        ev.wait().await;
+        ev.clear();
+
+        let barrier = Arc::new(Barrier::new(2));
+        let b2 = barrier.clone();
+        let t = corio::create_task(async move { b2.wait().await });
+        let mine: Result<usize, corio::sync::BrokenBarrierError> = barrier.wait().await;
+        let mut idx = [mine.unwrap(), t.await.unwrap().unwrap()];
+        idx.sort();
+        assert_eq!(idx, [0, 1]);
+        assert_eq!((barrier.parties(), barrier.n_waiting(), barrier.is_broken()), (2, 0, false));
+    });
+}
+
+#[test]
+fn queues_as_the_contract_writes_them() {
+    use corio::queue::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown};
+    corio::run(async {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).await.unwrap();
+        assert!(q.full() && q.qsize() == 1 && q.maxsize() == 1);
+        let full: Result<(), QueueFull<i32>> = q.put_nowait(2);
+        assert!(full.is_err());
+        assert_eq!(q.get().await, Ok(1));
+        let empty: Result<i32, QueueEmpty> = q.get_nowait();
+        assert!(empty.is_err() && q.empty());
+        q.put_nowait(3).unwrap();
+        assert_eq!(q.get_nowait().ok(), Some(3));
+        q.task_done().unwrap();
+        q.task_done().unwrap();
+        assert!(q.task_done().is_err());
+        q.join().await;
+        q.shutdown(false);
+        let shut: Result<(), QueueShutDown> = q.put(4).await;
+        assert!(shut.is_err());
+        assert!(q.get().await.is_err());
+
+        let lifo = LifoQueue::new(0);
+        let prio = PriorityQueue::new(0);
+        for i in [2, 1, 3] {
+            lifo.put(i).await.unwrap();
+            prio.put(i).await.unwrap();
+        }
+        assert_eq!(lifo.get().await, Ok(3));
+        assert_eq!(prio.get().await, Ok(1));
+    });
+}
