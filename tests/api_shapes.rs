@@ -199,7 +199,10 @@ fn sync_primitives_as_the_contract_writes_them() {
         let mut idx = [mine.unwrap(), t.await.unwrap().unwrap()];
         idx.sort();
         assert_eq!(idx, [0, 1]);
-        assert_eq!((barrier.parties(), barrier.n_waiting(), barrier.is_broken()), (2, 0, false));
+        assert_eq!(
+            (barrier.parties(), barrier.n_waiting(), barrier.is_broken()),
+            (2, 0, false)
+        );
     });
 }
 

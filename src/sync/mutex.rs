@@ -47,10 +47,10 @@ pub struct Mutex<T> {
     value: UnsafeCell<T>,
 }
 
-// SAFETY: the value is reached only through a `MutexGuard`, and the raw lock
-// lets one guard exist at a time, so sharing the mutex shares no `&T`
-// between threads at once: moving the value between threads needs `T: Send`,
-// never `T: Sync` (as for `std::sync::Mutex`).
+// The value is reached only through a `MutexGuard`, and the raw lock lets one
+// guard exist at a time, so sharing the mutex shares no `&T` between threads
+// at once (as for `std::sync::Mutex`).
+// SAFETY: so moving the value between threads needs `T: Send`, never `T: Sync`.
 unsafe impl<T: Send> Sync for Mutex<T> {}
 // SAFETY: the mutex owns its value; sending it sends the value.
 unsafe impl<T: Send> Send for Mutex<T> {}
