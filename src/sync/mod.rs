@@ -20,7 +20,6 @@ mod lock;
 mod mutex;
 mod promise;
 mod semaphore;
-mod wait_list;
 pub(crate) mod waiters;
 
 pub use barrier::{Barrier, BarrierWait, BrokenBarrierError};

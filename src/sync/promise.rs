@@ -7,7 +7,7 @@
 //! then wakes and calls them after unlocking, so no user code and no waker
 //! runs under the lock (except `T::clone` in [`Promise::wait`]).
 
-use super::wait_list::WaitList;
+use super::waiters::{Key, Waiters, WakeList};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use std::fmt;
@@ -114,8 +114,10 @@ struct Inner<T> {
 
 struct Shared<T> {
     outcome: Outcome<T>,
-    /// Futures waiting for completion; taken out (empty) once done.
-    waiters: WaitList,
+    /// Futures waiting for completion. Completion hands each a `()` (the
+    /// result itself stays here); a waiter's slot is freed when it next polls
+    /// or is dropped.
+    waiters: Waiters<(), ()>,
     /// Callbacks not yet run, in registration order.
     callbacks: Vec<Callback<T>>,
     /// The completing thread is running callbacks: new ones join its queue
@@ -141,7 +143,7 @@ impl<T> Promise<T> {
                 state: AtomicUsize::new(PENDING),
                 shared: Mutex::new(Shared {
                     outcome: Outcome::Pending,
-                    waiters: WaitList::new(),
+                    waiters: Waiters::new(),
                     callbacks: Vec::new(),
                     running_callbacks: false,
                 }),
@@ -288,7 +290,8 @@ impl<T> Promise<T> {
         if self.is_done() {
             return Err(outcome);
         }
-        let waiters = {
+        let mut wakers = WakeList::new();
+        {
             let mut shared = self.inner.shared.lock();
             if !matches!(shared.outcome, Outcome::Pending) {
                 return Err(outcome);
@@ -302,11 +305,11 @@ impl<T> Promise<T> {
             // before, to lock-free readers of the state (see `state`).
             self.inner.state.store(state, Ordering::Release);
             shared.running_callbacks = true;
-            shared.waiters.take()
-        };
+            shared.waiters.notify_while(&mut wakers, |_| Some(()));
+        }
         // A panicking waker must not strand the callbacks (nor leave
         // `running_callbacks` set, which would queue later ones forever).
-        let woken = panic::catch_unwind(AssertUnwindSafe(|| waiters.wake_all()));
+        let woken = panic::catch_unwind(AssertUnwindSafe(|| super::waiters::wake_all(wakers)));
         self.run_callbacks();
         if let Err(payload) = woken {
             panic::resume_unwind(payload);
@@ -345,35 +348,36 @@ impl<T> Promise<T> {
     /// `key`: the locked state once done, else registers the waker.
     fn poll_done(
         &self,
-        key: &mut Option<usize>,
+        key: &mut Option<Key>,
         cx: &mut Context<'_>,
     ) -> Poll<MutexGuard<'_, Shared<T>>> {
         let mut shared = self.inner.shared.lock();
         if !matches!(shared.outcome, Outcome::Pending) {
-            // The list was emptied on completion: the key is stale.
-            *key = None;
+            if let Some(key) = key.take() {
+                // Completion handed this waiter its `()`: leave the list.
+                let _ = shared.waiters.cancel(key);
+            }
             return Poll::Ready(shared);
         }
-        let replaced = shared.waiters.register(key, cx.waker());
-        drop(shared);
-        drop(replaced);
+        match key {
+            None => *key = Some(shared.waiters.push((), cx.waker())),
+            // Pending: only stores the waker, if it changed. The replaced
+            // waker is dropped under the lock (it is a waker, not user data).
+            Some(k) => {
+                let _ = shared.waiters.poll(*k, cx.waker());
+            }
+        }
         Poll::Pending
     }
 
     /// Takes the entry of a waiting future that is being dropped out of the
     /// list.
-    fn forget_waiter(&self, key: Option<usize>) {
+    fn forget_waiter(&self, key: Option<Key>) {
         let Some(key) = key else { return };
-        // Done: the list was emptied on completion, and the key is stale.
-        if self.is_done() {
-            return;
-        }
-        let mut shared = self.inner.shared.lock();
-        if matches!(shared.outcome, Outcome::Pending) {
-            let waker = shared.waiters.remove(key);
-            drop(shared);
-            drop(waker);
-        }
+        // Pending: leaves the line; done: frees the slot that completion
+        // notified. Either way nothing is passed on: every waiter of a done
+        // promise was woken.
+        let _ = self.inner.shared.lock().waiters.cancel(key);
     }
 }
 
@@ -513,7 +517,7 @@ impl<T> IntoFuture for Promise<T> {
 pub struct Wait<'a, T> {
     promise: &'a Promise<T>,
     /// This future's entry in the promise's waiter list, once registered.
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl<T: Clone> Future for Wait<'_, T> {
@@ -554,7 +558,7 @@ impl<T> fmt::Debug for Wait<'_, T> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct PromiseFuture<T> {
     promise: Promise<T>,
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl<T> Future for PromiseFuture<T> {
