@@ -79,7 +79,31 @@ where
     B: TaskBody,
     S: Schedule,
 {
-    let context = crate::context::snapshot();
+    new_task_in(
+        body,
+        scheduler,
+        list,
+        name,
+        location,
+        crate::context::snapshot(),
+    )
+}
+
+/// [`new_task_body`] with the context the task starts in given, rather than
+/// copied from the caller's (a blocking call carries its caller's context
+/// itself and runs outside any task, so its header needs none).
+pub(crate) fn new_task_in<B, S>(
+    body: B,
+    scheduler: S,
+    list: &OwnedTasks,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+    context: crate::context::Snapshot,
+) -> (Task<B::Output>, Option<Notified>)
+where
+    B: TaskBody,
+    S: Schedule,
+{
     let raw = RawTask::new(body, scheduler, TaskId::next(), name, location, context);
     // SAFETY: a new task counts three references: one each for the handle,
     // the notification and the owner list, and its output type is B::Output.

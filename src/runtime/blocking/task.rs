@@ -3,7 +3,7 @@
 use super::BlockingPool;
 use crate::context::{self, Snapshot};
 use crate::runtime::{context as rt_context, Handle};
-use crate::task::{new_task, Header, Notified, Schedule, Task};
+use crate::task::{new_task_in, Header, Notified, Plain, Schedule, Task};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -68,7 +68,16 @@ where
         handle: Some(handle.clone()),
         context: context::snapshot(),
     };
-    let (task, notified) = new_task(call, pool.clone(), pool.owned(), None, location);
+    // The call carries the caller's context itself (it runs outside any
+    // task), so the task header starts with none.
+    let (task, notified) = new_task_in(
+        Plain(call),
+        pool.clone(),
+        pool.owned(),
+        None,
+        location,
+        None,
+    );
     if let Some(notified) = notified {
         pool.submit(notified);
     }
