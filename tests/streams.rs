@@ -524,3 +524,20 @@ fn concurrent_writes_through_clones_stay_whole_and_ordered() {
         assert_eq!(lines, 2000);
     });
 }
+
+#[test]
+fn write_and_close_from_a_plain_thread() {
+    run(|| async {
+        let (_r, w, peer) = client_and_peer().await;
+        let data = pattern(1 << 20);
+        let sent = data.clone();
+        // Outside the runtime: the whole write goes to the flusher.
+        std::thread::spawn(move || {
+            w.write(&sent);
+            w.close();
+        })
+        .join()
+        .unwrap();
+        assert!(read_all(&peer).await == data);
+    });
+}

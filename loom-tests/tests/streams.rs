@@ -25,8 +25,13 @@ fn write_races_with_flusher_exit() {
             let sink = sink.clone();
             thread::spawn(move || sink.open())
         };
-        writer.write(b"cd");
-        writer.close();
+        // On a runtime thread (inside `block_on`), so that a write that
+        // finds the flusher gone takes the inline path.
+        let w = writer.clone();
+        rt.block_on(async move {
+            w.write(b"cd");
+            w.close();
+        });
         block_on(writer.wait_closed()).unwrap();
         opener.join().unwrap();
         assert_eq!(sink.received(), (b"abcd".to_vec(), true));

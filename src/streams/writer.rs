@@ -15,7 +15,7 @@
 
 use super::source::WriteSink;
 use crate::loom::sync::{Arc, Mutex};
-use crate::runtime::Handle;
+use crate::runtime::{context, Handle};
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
@@ -152,7 +152,9 @@ impl StreamWriter {
         &self.handle.inner
     }
 
-    /// Writes `data`: never waits. What the kernel does not take at once is
+    /// Writes `data`: never waits, and may be called from any thread (a
+    /// thread outside the runtime leaves the whole write to the background
+    /// flusher). What the kernel does not take at once is
     /// queued and written in the background; call
     /// [`drain`](StreamWriter::drain) to wait when the queue grows past the
     /// high-water mark.
@@ -347,7 +349,10 @@ impl Inner {
             return;
         }
         let mut rest = data;
-        if state.queued() == 0 && !state.flusher {
+        // Inline only on a runtime thread: a socket's first I/O registers it
+        // with the current thread's event loop, which a plain thread lacks
+        // (its writes are all left to the flusher).
+        if state.queued() == 0 && !state.flusher && context::is_entered() {
             match state.write_now(data) {
                 Ok(n) => rest = &data[n..],
                 Err(e) => {
@@ -371,7 +376,7 @@ impl Inner {
     /// flusher runs), updates flow control, and says whether a flusher must
     /// be spawned (the flag is set here, under the lock).
     fn after_enqueue(&self, state: &mut State, try_inline: bool) -> bool {
-        if try_inline && !state.flusher && state.queued() > 0 {
+        if try_inline && !state.flusher && state.queued() > 0 && context::is_entered() {
             let (buf, pos) = (std::mem::take(&mut state.buf), state.pos);
             let res = state.write_now(&buf[pos..]);
             state.buf = buf;
