@@ -34,6 +34,7 @@ mod readme_doctests {}
 pub mod net;
 pub mod queue;
 pub mod runtime;
+pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
