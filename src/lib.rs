@@ -32,6 +32,8 @@ mod macro_doctests;
 mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
+#[cfg(not(loom))]
+pub mod process;
 pub mod queue;
 pub mod runtime;
 pub mod signal;
