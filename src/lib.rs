@@ -52,6 +52,11 @@ pub use corio_macros::{main, test};
 pub use runtime::{
     get_running_loop, run, to_thread, try_get_running_loop, Builder, EventLoop, Handle, Runtime,
 };
+#[cfg(not(loom))]
+pub use streams::{open_connection, open_unix_connection, start_server, start_unix_server};
+pub use streams::{
+    IncompleteReadError, LimitOverrunError, ReadUntilError, Server, StreamReader, StreamWriter,
+};
 pub use task::{
     all_tasks, create_task, current_task, spawn, spawn_local, yield_now, ChildError, ChildFailure,
     JoinError, Task, TaskGroup, TaskGroupError, TaskGroupHandle, TaskInfo,

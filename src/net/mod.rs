@@ -7,13 +7,14 @@
 //! `ConnectionRefused`, an address in use is `AddrInUse`, a Unix path that
 //! does not exist is `NotFound`.
 
-mod addr;
+pub(crate) mod addr;
 mod stream_impls;
 mod tcp;
 mod udp;
 mod unix;
 mod util;
 
+pub use addr::ToSocketAddrs;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

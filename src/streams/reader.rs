@@ -98,7 +98,6 @@ impl StreamReader {
     }
 
     /// A reader over `source` with the given limit.
-    #[allow(dead_code)] // until the socket constructors use it
     pub(crate) fn from_source(source: impl ReadSource, limit: usize) -> StreamReader {
         let mut reader = StreamReader::with_limit(limit);
         reader.source = Some(Box::new(source));
@@ -108,6 +107,16 @@ impl StreamReader {
     /// The buffer limit.
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// Changes the buffer limit (asyncio's `limit=` argument of
+    /// `open_connection`/`start_server`); bytes already buffered stay.
+    ///
+    /// # Panics
+    /// If `limit` is 0.
+    pub fn set_limit(&mut self, limit: usize) {
+        assert!(limit > 0, "StreamReader limit must be greater than 0");
+        self.limit = limit;
     }
 
     /// Appends `data` to the buffer, as if the stream had delivered it.

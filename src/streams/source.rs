@@ -1,5 +1,4 @@
 //! What a stream reads from and writes to: a socket or a pipe, behind two
-#![allow(dead_code)] // used by the stream types being built (issue 6)
 //! small traits so that `StreamReader`/`StreamWriter` serve TCP, Unix
 //! sockets and a child's pipes with the same code.
 

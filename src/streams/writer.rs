@@ -113,7 +113,6 @@ struct State {
 impl StreamWriter {
     /// A writer over `sink`, with asyncio's default water marks (64 KiB
     /// and 16 KiB).
-    #[allow(dead_code)] // until the socket constructors use it
     pub(crate) fn from_sink(sink: impl WriteSink) -> StreamWriter {
         let addr = |r: io::Result<SocketAddr>| r.map_err(|e| (e.kind(), e.to_string()));
         let inner = Inner {
@@ -565,7 +564,7 @@ impl State {
 }
 
 /// A waker that does nothing, for the inline write attempt.
-fn noop_waker() -> Waker {
+pub(crate) fn noop_waker() -> Waker {
     const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
     const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
     // SAFETY: every function of VTABLE ignores the data pointer (null) and

@@ -1,0 +1,78 @@
+//! The read and write halves of stream sockets, as a stream's source and
+//! sink: both halves share the socket (reads and writes on one socket may
+//! run at once), which closes when both are dropped.
+
+use super::source::{ReadSource, WriteSink};
+use crate::loom::sync::Arc;
+use crate::net::{TcpStream, UnixStream};
+use futures_io::{AsyncRead, AsyncWrite};
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// One half of a shared stream socket.
+pub(crate) struct Half<S>(pub(crate) Arc<S>);
+
+macro_rules! halves {
+    ($ty:ty, $local:expr, $peer:expr) => {
+        impl ReadSource for Half<$ty> {
+            fn poll_read(
+                &mut self,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut &*self.0).poll_read(cx, buf)
+            }
+        }
+
+        impl WriteSink for Half<$ty> {
+            fn poll_write_vectored(
+                &mut self,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut &*self.0).poll_write_vectored(cx, bufs)
+            }
+
+            fn shutdown_write(&mut self) -> io::Result<()> {
+                shutdown(&*self.0, Shutdown::Write)
+            }
+
+            fn local_addr(&self) -> io::Result<SocketAddr> {
+                let f: fn(&$ty) -> io::Result<SocketAddr> = $local;
+                f(&self.0)
+            }
+
+            fn peer_addr(&self) -> io::Result<SocketAddr> {
+                let f: fn(&$ty) -> io::Result<SocketAddr> = $peer;
+                f(&self.0)
+            }
+        }
+    };
+}
+
+halves!(TcpStream, TcpStream::local_addr, TcpStream::peer_addr);
+halves!(UnixStream, |_| Err(no_ip()), |_| Err(no_ip()));
+
+fn no_ip() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a Unix socket has no IP address",
+    )
+}
+
+/// `shutdown(2)` without waiting: the sockets' async `shutdown` completes
+/// at its first poll.
+fn shutdown<S>(sock: &S, how: Shutdown) -> io::Result<()>
+where
+    for<'a> &'a S: AsyncWrite,
+{
+    debug_assert!(matches!(how, Shutdown::Write));
+    let waker = super::writer::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    match Pin::new(&mut &*sock).poll_close(&mut cx) {
+        Poll::Ready(r) => r,
+        Poll::Pending => Ok(()),
+    }
+}
