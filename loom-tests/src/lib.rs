@@ -35,6 +35,9 @@
 //! * `sync_semaphore.rs`, `sync_event.rs`, `sync_barrier.rs`: those
 //!   primitives without a runtime (release/set/abort racing with waiters
 //!   leaving, arriving, barging).
+//! * `signal.rs`: `corio::signal`'s registry (`loom_hooks::SignalRegistry`):
+//!   a delivery racing with the pipe reader's drain and dispatch, receivers
+//!   leaving during a dispatch.
 //!
 //! Helpers:
 //!
