@@ -154,6 +154,12 @@ fn remove_signal_handler_stops_callback() {
                 done.await.unwrap();
             }
             assert_eq!(calls.load(SeqCst), before, "removed callback ran");
+            // With no handler and no receiver left, SIGURG's previous
+            // disposition (the default) comes back.
+            drop(witness);
+            while disposition(sig) != libc::SIG_DFL {
+                corio::sleep(Duration::from_millis(1)).await;
+            }
         })
     });
 }
