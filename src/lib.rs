@@ -32,8 +32,11 @@ mod macro_doctests;
 mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
+#[cfg(not(loom))]
+pub mod process;
 pub mod queue;
 pub mod runtime;
+pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
