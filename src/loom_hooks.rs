@@ -647,6 +647,11 @@ impl crate::streams::source::WriteSink for GatedSink {
 impl fmt::Debug for GatedSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("GatedSink")
+    }
+}
+
+// ---- signals ----------------------------------------------------------------
+
 /// The signal registry of `corio::signal` (pending flags and receiver
 /// slots), without the OS handler and the self-pipe that surround it
 /// (a model plays those: a `record` then a pipe write is the handler).
