@@ -7,12 +7,12 @@
 //! `ConnectionRefused`, an address in use is `AddrInUse`, a Unix path that
 //! does not exist is `NotFound`.
 
-mod addr;
+pub(crate) mod addr;
 mod stream_impls;
 mod tcp;
 mod udp;
 mod unix;
-mod util;
+pub(crate) mod util;
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
