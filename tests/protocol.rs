@@ -26,13 +26,16 @@ enum Ev {
     Resume,
 }
 
+/// A hook run with the connection's transport.
+type Hook = Arc<dyn Fn(&Transport) + Send + Sync>;
+
 /// What a test protocol does on each event.
 #[derive(Clone, Default)]
 struct Behaviour {
     echo: bool,
     keep_open_on_eof: bool,
-    on_made: Option<Arc<dyn Fn(&Transport) + Send + Sync>>,
-    on_eof: Option<Arc<dyn Fn(&Transport) + Send + Sync>>,
+    on_made: Option<Hook>,
+    on_eof: Option<Hook>,
 }
 
 /// A protocol that reports every event (with the thread it ran on).
