@@ -98,8 +98,9 @@ pub(super) struct StopOnDrop {
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        // Release: pairs with the reactor's Acquire load; nothing else is
-        // published, but the flag must be seen by the service its wake runs.
+        // Release, paired with the reactor's Acquire load: the flag must be
+        // seen by the service this wake causes. (The wake's own queued-flag
+        // swap and list lock would order it too; this does not rely on them.)
         self.stop.store(true, Ordering::Release);
         self.wake.wake_by_ref();
     }
