@@ -34,6 +34,7 @@ mod readme_doctests {}
 pub mod net;
 #[cfg(not(loom))]
 pub mod process;
+pub mod protocol;
 pub mod queue;
 pub mod runtime;
 pub mod signal;
