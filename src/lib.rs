@@ -32,6 +32,7 @@ mod macro_doctests;
 mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
+pub mod protocol;
 pub mod queue;
 pub mod runtime;
 pub mod streams;

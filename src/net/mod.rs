@@ -12,7 +12,7 @@ mod stream_impls;
 mod tcp;
 mod udp;
 mod unix;
-mod util;
+pub(crate) mod util;
 
 pub use addr::ToSocketAddrs;
 pub use tcp::{TcpListener, TcpStream};

@@ -47,6 +47,10 @@ pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Notified>,
     /// The worker's event loop: unparking it, its timers, its sources.
     pub(crate) driver: Arc<Driver>,
+    /// The worker's local-task owner, made before the thread starts so that
+    /// work can be pinned to worker `i` at once (`create_server` starts one
+    /// protocol reactor per worker).
+    pub(crate) local: Arc<LocalOwner>,
     pub(crate) metrics: WorkerCounters,
 }
 
@@ -112,9 +116,15 @@ impl Shared {
         let mut starts = Vec::with_capacity(num_workers);
         for index in 0..num_workers {
             let run_queue = Deque::new_fifo();
+            let driver = Arc::new(Driver::new(origin)?);
+            let local = Arc::new(LocalOwner::new(
+                Unparker::Driver(driver.clone()),
+                debug.is_some(),
+            ));
             remotes.push(Remote {
                 stealer: run_queue.stealer(),
-                driver: Arc::new(Driver::new(origin)?),
+                driver,
+                local,
                 metrics: Default::default(),
             });
             starts.push(WorkerStart { index, run_queue });
@@ -145,11 +155,7 @@ impl Shared {
 
     /// The body of worker thread `start.index`.
     pub(crate) fn run_worker(shared: Arc<Shared>, start: WorkerStart) {
-        let driver = shared.remotes[start.index].driver.clone();
-        let local = Arc::new(LocalOwner::new(
-            Unparker::Driver(driver),
-            shared.debug.is_some(),
-        ));
+        let local = shared.remotes[start.index].local.clone();
         shared.register_local_owner(&local);
         // Runs the exit bookkeeping even if the worker loop panics (a bug:
         // task panics are caught), so that shutdown never waits forever.
