@@ -19,7 +19,7 @@
 use super::ready::{ConnWaker, ReadyList};
 use super::transport::{Conn, State, Transport};
 use super::Protocol;
-use crate::io::scheduled_io::{Direction, ScheduledIo, SHUTDOWN};
+use crate::io::scheduled_io::{Direction, ScheduledIo, ERROR, READ_CLOSED, SHUTDOWN};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use crate::runtime::driver::Driver;
@@ -341,10 +341,12 @@ impl<P: Protocol> Reactor<P> {
                 }
                 Ok(n) => {
                     reads += 1;
-                    if n < buf.len() {
+                    if n < buf.len() && ev.ready & (READ_CLOSED | ERROR) == 0 {
                         // A short read drained the socket: skip the read
                         // that would only say `WouldBlock` (the tick check
-                        // keeps an event that arrived meanwhile).
+                        // keeps an event that arrived meanwhile). Not when
+                        // the peer's end was already reported with the
+                        // data: that edge will not come again.
                         entry.io.clear_readiness(ev);
                     }
                     entry.protocol.data_received(&buf[..n]);

@@ -263,8 +263,29 @@ impl EventLoop {
             .await
     }
 
+    /// The worker loop that serves this loop's protocol connections: this
+    /// loop on a worker; on a `run`/`block_on` thread, the worker whose
+    /// event loop already serves that thread's sockets (a `block_on` loop
+    /// runs only while `block_on` does, and a connection must be served
+    /// after it returns).
+    fn protocol_home(&self) -> (Arc<LocalOwner>, Arc<Driver>) {
+        let home = self
+            .handle
+            .shared
+            .remotes
+            .iter()
+            .find(|r| Arc::ptr_eq(&r.driver, &self.driver));
+        match home {
+            Some(r) => (r.local.clone(), r.driver.clone()),
+            None => (self.local.clone(), self.driver.clone()),
+        }
+    }
+
     /// Connects to `addr` and runs a protocol from `protocol_factory` on the
-    /// connection, on this loop: asyncio's `loop.create_connection`.
+    /// connection, on this loop (from inside `run`/`block_on`: on the worker
+    /// loop that serves that thread's sockets, so that the connection is
+    /// served after `block_on` returns): asyncio's
+    /// `loop.create_connection`.
     ///
     /// Returns the [`Transport`](crate::protocol::Transport); the protocol
     /// itself is owned by the loop (asyncio returns a `(transport,
@@ -286,9 +307,10 @@ impl EventLoop {
         F: FnOnce() -> P,
         P: crate::protocol::Protocol,
     {
+        let (local, driver) = self.protocol_home();
         crate::protocol::create_connection(
-            &self.local,
-            &self.driver,
+            &local,
+            &driver,
             protocol_factory,
             addr,
             Location::caller(),
@@ -297,7 +319,9 @@ impl EventLoop {
     }
 
     /// Binds a UDP socket to `local_addr` and runs a datagram protocol from
-    /// `protocol_factory` on it, on this loop: asyncio's
+    /// `protocol_factory` on it, on this loop (or, from `run`/`block_on`, a
+    /// worker's, as for [`create_connection`](Self::create_connection)):
+    /// asyncio's
     /// `loop.create_datagram_endpoint(factory, local_addr=...)`. Returns the
     /// [`DatagramTransport`](crate::protocol::DatagramTransport) (the
     /// protocol is owned by the loop, as for
@@ -314,9 +338,10 @@ impl EventLoop {
         F: FnOnce() -> P,
         P: crate::protocol::DatagramProtocol,
     {
+        let (local, driver) = self.protocol_home();
         crate::protocol::create_datagram_endpoint(
-            &self.local,
-            &self.driver,
+            &local,
+            &driver,
             protocol_factory,
             local_addr,
             Location::caller(),
