@@ -32,9 +32,12 @@ mod macro_doctests;
 mod readme_doctests {}
 #[cfg(not(loom))]
 pub mod net;
+#[cfg(not(loom))]
+pub mod process;
 pub mod protocol;
 pub mod queue;
 pub mod runtime;
+pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;

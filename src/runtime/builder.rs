@@ -125,9 +125,16 @@ impl Builder {
 
     /// Starts the runtime's worker threads.
     ///
+    /// Also sets SIGPIPE to "ignore" if it has its default disposition, so
+    /// that a write to a closed socket or pipe fails with `EPIPE`
+    /// (`ErrorKind::BrokenPipe`) instead of killing the process.
+    ///
     /// # Errors
     /// If the OS refuses to create a thread.
     pub fn build(self) -> io::Result<Runtime> {
+        // Writing to a closed socket must be an error, not process death.
+        #[cfg(not(loom))]
+        crate::signal::os::ignore_sigpipe();
         Runtime::start(self)
     }
 

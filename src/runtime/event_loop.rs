@@ -199,6 +199,48 @@ impl EventLoop {
     pub fn remove_writer(&self, fd: std::os::fd::RawFd) -> bool {
         crate::io::fd_watch::remove(&self.driver, fd, crate::io::scheduled_io::Direction::Write)
     }
+
+    /// Calls `callback` on this loop (as with [`call_soon`](Self::call_soon))
+    /// after each delivery of signal `signum`, replacing a handler this loop
+    /// already has for it. Handlers on other loops, and
+    /// [`signal`](crate::signal::signal) receivers, get the signal too.
+    /// Deliveries that arrive before the callback runs may be coalesced into
+    /// one call. See [`corio::signal`](crate::signal) for how the previous
+    /// disposition is chained and restored.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// corio::run(async {
+    ///     let lp = corio::get_running_loop();
+    ///     let got = Arc::new(corio::sync::Event::new());
+    ///     let g = got.clone();
+    ///     lp.add_signal_handler(libc::SIGWINCH, move || g.set()).unwrap();
+    ///     // SAFETY: raising a signal that is being listened to is harmless.
+    ///     unsafe { libc::raise(libc::SIGWINCH) };
+    ///     got.wait().await;
+    ///     assert!(lp.remove_signal_handler(libc::SIGWINCH));
+    ///     assert!(lp.add_signal_handler(libc::SIGKILL, || ()).is_err());
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` for a signal that cannot be handled (SIGKILL, SIGSTOP,
+    /// SIGSEGV, SIGBUS, SIGFPE, SIGILL) or a number that is not a signal.
+    #[track_caller]
+    pub fn add_signal_handler<F>(&self, signum: i32, callback: F) -> std::io::Result<()>
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        crate::signal::handlers::add(&self.local, signum, callback, Location::caller())
+    }
+
+    /// Removes this loop's handler of `signum`; `true` if there was one. Its
+    /// callback is not called again. When no handler or receiver of the
+    /// signal is left, its previous disposition is restored.
+    pub fn remove_signal_handler(&self, signum: i32) -> bool {
+        crate::signal::handlers::remove(&self.local, signum)
+    }
 }
 
 /// The Protocol API (`corio::protocol`): asyncio's `create_server`,

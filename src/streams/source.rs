@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 /// The read side of a byte stream, driven by the event loop.
-pub(crate) trait ReadSource: Send + 'static {
+/// `Sync` (though every method takes `&mut self`) so that `StreamReader`
+/// is `Sync`, and a `Child` holding readers can be shared by the tasks that
+/// `wait` on it.
+pub(crate) trait ReadSource: Send + Sync + 'static {
     /// Reads into `buf` once the source is readable: `Ok(0)` at end of
     /// stream. Registers the task's waker when it returns `Pending`.
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
