@@ -572,3 +572,80 @@ impl fmt::Debug for Enter {
         f.debug_struct("Enter").field("tag", &self.tag).finish()
     }
 }
+
+// ---- stream writer ---------------------------------------------------------
+
+/// A `StreamWriter` over an in-memory sink that refuses bytes (`Pending`)
+/// until [`GatedSink::open`] is called, for the writer's flusher handoff.
+#[derive(Clone)]
+pub struct GatedSink(Arc<Mutex<GateState>>);
+
+struct GateState {
+    open: bool,
+    waker: Option<std::task::Waker>,
+    received: Vec<u8>,
+    shut_down: bool,
+}
+
+impl GatedSink {
+    /// A closed gate and a writer over it whose flusher runs on `handle`.
+    pub fn writer(handle: &crate::Handle) -> (crate::StreamWriter, GatedSink) {
+        let gate = GatedSink(Arc::new(Mutex::new(GateState {
+            open: false,
+            waker: None,
+            received: Vec::new(),
+            shut_down: false,
+        })));
+        let writer = crate::StreamWriter::from_sink_on(gate.clone(), Some(handle.clone()));
+        (writer, gate)
+    }
+
+    /// Opens the gate (for good) and wakes the flusher if it waits.
+    pub fn open(&self) {
+        let waker = {
+            let mut state = self.0.lock();
+            state.open = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The bytes written so far, and whether the write side was shut down.
+    pub fn received(&self) -> (Vec<u8>, bool) {
+        let state = self.0.lock();
+        (state.received.clone(), state.shut_down)
+    }
+}
+
+impl crate::streams::source::WriteSink for GatedSink {
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let mut state = self.0.lock();
+        if !state.open {
+            state.waker = Some(cx.waker().clone());
+            return std::task::Poll::Pending;
+        }
+        let mut n = 0;
+        for b in bufs {
+            state.received.extend_from_slice(b);
+            n += b.len();
+        }
+        std::task::Poll::Ready(Ok(n))
+    }
+
+    fn shutdown_write(&mut self) -> std::io::Result<()> {
+        self.0.lock().shut_down = true;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for GatedSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GatedSink")
+    }
+}

@@ -35,6 +35,8 @@
 //! * `sync_semaphore.rs`, `sync_event.rs`, `sync_barrier.rs`: those
 //!   primitives without a runtime (release/set/abort racing with waiters
 //!   leaving, arriving, barging).
+//! * `streams.rs`: `StreamWriter`'s background flusher exiting while
+//!   another thread writes and closes (`loom_hooks::GatedSink`).
 //!
 //! Helpers:
 //!

@@ -9,6 +9,10 @@
 //! * [`open_connection`] / [`start_server`] (and their Unix twins) make the
 //!   pairs over sockets; a child process's pipes use the same types.
 
+// Under loom the socket glue is compiled out; the crate-internal
+// constructors and hooks it uses are then unused.
+#![cfg_attr(loom, allow(dead_code))]
+
 #[cfg(not(loom))]
 mod connect;
 mod errors;

@@ -347,7 +347,14 @@ impl StreamReader {
                 "this StreamReader has no stream: feed_data() more bytes or feed_eof() first",
             )));
         }
-        let room = want.max(self.limit).saturating_sub(self.len()).max(1);
+        // Up to what the call needs or the limit allows ahead; but one read
+        // never reserves more than max(limit, 64 KiB), so a huge
+        // `readexactly(n)` grows the buffer with the bytes that arrive, not
+        // with `n` up front.
+        let room = want
+            .max(self.limit)
+            .saturating_sub(self.len())
+            .clamp(1, self.limit.max(DEFAULT_LIMIT));
         self.reserve(room);
         let end = self.end;
         let source = self.source.as_mut().expect("checked above");

@@ -7,12 +7,11 @@
 //! the server is closed and every connection it started has finished, as in
 //! asyncio 3.12.
 
+use crate::loom::sync::{Arc, Mutex};
 use crate::sync::Event;
 use crate::task::Task;
-use parking_lot::Mutex;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// A listening server: asyncio's `Server`.
 ///

@@ -7,7 +7,7 @@ use crate::loom::sync::Arc;
 use crate::net::{TcpStream, UnixStream};
 use futures_io::{AsyncRead, AsyncWrite};
 use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -15,13 +15,9 @@ use std::task::{Context, Poll};
 pub(crate) struct Half<S>(pub(crate) Arc<S>);
 
 macro_rules! halves {
-    ($ty:ty, $local:expr, $peer:expr) => {
+    ($ty:ty $(, $addrs:item)*) => {
         impl ReadSource for Half<$ty> {
-            fn poll_read(
-                &mut self,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
+            fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
                 Pin::new(&mut &*self.0).poll_read(cx, buf)
             }
         }
@@ -36,39 +32,32 @@ macro_rules! halves {
             }
 
             fn shutdown_write(&mut self) -> io::Result<()> {
-                shutdown(&*self.0, Shutdown::Write)
+                shutdown(&*self.0)
             }
 
-            fn local_addr(&self) -> io::Result<SocketAddr> {
-                let f: fn(&$ty) -> io::Result<SocketAddr> = $local;
-                f(&self.0)
-            }
-
-            fn peer_addr(&self) -> io::Result<SocketAddr> {
-                let f: fn(&$ty) -> io::Result<SocketAddr> = $peer;
-                f(&self.0)
-            }
+            $($addrs)*
         }
     };
 }
 
-halves!(TcpStream, TcpStream::local_addr, TcpStream::peer_addr);
-halves!(UnixStream, |_| Err(no_ip()), |_| Err(no_ip()));
+halves!(
+    TcpStream,
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    },
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+);
+// A Unix socket has no IP address: the trait's `Unsupported` defaults.
+halves!(UnixStream);
 
-fn no_ip() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "a Unix socket has no IP address",
-    )
-}
-
-/// `shutdown(2)` without waiting: the sockets' async `shutdown` completes
-/// at its first poll.
-fn shutdown<S>(sock: &S, how: Shutdown) -> io::Result<()>
+/// `shutdown(SHUT_WR)` without waiting: the sockets' `poll_close` is that,
+/// and completes at its first poll.
+fn shutdown<S>(sock: &S) -> io::Result<()>
 where
     for<'a> &'a S: AsyncWrite,
 {
-    debug_assert!(matches!(how, Shutdown::Write));
     let waker = super::writer::noop_waker();
     let mut cx = Context::from_waker(&waker);
     match Pin::new(&mut &*sock).poll_close(&mut cx) {

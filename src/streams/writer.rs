@@ -114,11 +114,17 @@ impl StreamWriter {
     /// A writer over `sink`, with asyncio's default water marks (64 KiB
     /// and 16 KiB).
     pub(crate) fn from_sink(sink: impl WriteSink) -> StreamWriter {
+        StreamWriter::from_sink_on(sink, Handle::try_current())
+    }
+
+    /// [`from_sink`](StreamWriter::from_sink) with the runtime its flusher
+    /// runs on (`None`: the runtime current at the first spawn).
+    pub(crate) fn from_sink_on(sink: impl WriteSink, runtime: Option<Handle>) -> StreamWriter {
         let addr = |r: io::Result<SocketAddr>| r.map_err(|e| (e.kind(), e.to_string()));
         let inner = Inner {
             local_addr: addr(sink.local_addr()),
             peer_addr: addr(sink.peer_addr()),
-            runtime: Handle::try_current(),
+            runtime,
             state: Mutex::new(State {
                 sink: Some(Box::new(sink)),
                 buf: Vec::new(),
@@ -156,7 +162,7 @@ impl StreamWriter {
     /// failed, the bytes are discarded and the next `drain` reports an
     /// error.
     pub fn write(&self, data: &[u8]) {
-        self.inner().write(data);
+        Inner::write(self.inner(), data);
     }
 
     /// Writes every buffer of `bufs`, in order, as one write: they are
@@ -178,7 +184,7 @@ impl StreamWriter {
         let spawn = inner.after_enqueue(&mut state, true);
         drop(state);
         if spawn {
-            inner.spawn_flusher();
+            Inner::spawn_flusher(inner);
         }
     }
 
@@ -335,8 +341,8 @@ impl Drop for UserHandle {
 impl Inner {
     /// `write`'s body: an inline write of `data` if nothing is queued, then
     /// the rest queued.
-    fn write(self: &Arc<Inner>, data: &[u8]) {
-        let mut state = self.state.lock();
+    fn write(this: &Arc<Inner>, data: &[u8]) {
+        let mut state = this.state.lock();
         if !state.accepts_writes() || data.is_empty() {
             return;
         }
@@ -354,10 +360,10 @@ impl Inner {
             }
         }
         state.enqueue(rest);
-        let spawn = self.after_enqueue(&mut state, false);
+        let spawn = this.after_enqueue(&mut state, false);
         drop(state);
         if spawn {
-            self.spawn_flusher();
+            Inner::spawn_flusher(this);
         }
     }
 
@@ -385,10 +391,10 @@ impl Inner {
         false
     }
 
-    fn spawn_flusher(self: &Arc<Inner>) {
-        let inner = self.clone();
+    fn spawn_flusher(this: &Arc<Inner>) {
+        let inner = this.clone();
         let flush = async move { poll_fn(|cx| inner.poll_flush(cx)).await };
-        let runtime = self
+        let runtime = this
             .runtime
             .clone()
             .or_else(Handle::try_current)
