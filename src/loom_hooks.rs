@@ -14,6 +14,7 @@
 //!   handle drop can race without any worker loop in the way.
 //! * [`align_ids`]: makes task ids the same in every iteration of a model.
 //! * [`WakeSet`]: the per-child wakers of the combinators over N futures.
+//! * [`ReadyList`]: the protocol reactor's per-connection wakers.
 //! * [`Turnstile`]: the smallest primitive on `sync::waiters::Waiters`, to
 //!   model the waiter list's own protocol.
 
@@ -647,5 +648,54 @@ impl crate::streams::source::WriteSink for GatedSink {
 impl fmt::Debug for GatedSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("GatedSink")
+    }
+}
+
+/// corio's `protocol::ready::ReadyList`, unchanged: per-connection wakers
+/// that queue the connection's index and wake the reactor.
+pub struct ReadyList(crate::protocol::ready::ReadyList);
+
+/// One connection's waker in a [`ReadyList`].
+pub struct ConnWaker(crate::protocol::ready::ConnWaker);
+
+impl ReadyList {
+    /// An empty list.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> ReadyList {
+        ReadyList(crate::protocol::ready::ReadyList::new())
+    }
+
+    /// A new connection's waker (the connection starts queued).
+    pub fn waker(&self, index: usize) -> ConnWaker {
+        ConnWaker(self.0.waker(index))
+    }
+
+    /// Reactor side: stores `reactor` and appends the queued indices.
+    pub fn drain(&self, reactor: &std::task::Waker, out: &mut Vec<usize>) {
+        self.0.drain(reactor, out)
+    }
+}
+
+impl ConnWaker {
+    /// Reactor side, before serving the connection: clears its flag.
+    pub fn prepare(&self) {
+        self.0.prepare()
+    }
+
+    /// A clone of the waker, as a socket's readiness state keeps it.
+    pub fn waker(&self) -> std::task::Waker {
+        self.0.waker().clone()
+    }
+}
+
+impl fmt::Debug for ReadyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadyList").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ConnWaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnWaker").finish_non_exhaustive()
     }
 }

@@ -26,13 +26,16 @@ enum Ev {
     Resume,
 }
 
+/// A hook run with the connection's transport.
+type Hook = Arc<dyn Fn(&Transport) + Send + Sync>;
+
 /// What a test protocol does on each event.
 #[derive(Clone, Default)]
 struct Behaviour {
     echo: bool,
     keep_open_on_eof: bool,
-    on_made: Option<Arc<dyn Fn(&Transport) + Send + Sync>>,
-    on_eof: Option<Arc<dyn Fn(&Transport) + Send + Sync>>,
+    on_made: Option<Hook>,
+    on_eof: Option<Hook>,
 }
 
 /// A protocol that reports every event (with the thread it ran on).
@@ -55,12 +58,13 @@ impl Rec {
 
 impl Protocol for Rec {
     fn connection_made(&mut self, t: Transport) {
+        // The hook first: a test that sees `Made` sees what the hook did.
+        if let Some(f) = &self.b.on_made {
+            f(&t);
+        }
         self.send(Ev::Made);
         if let Some(tx) = &self.transports {
             let _ = tx.send(t.clone());
-        }
-        if let Some(f) = &self.b.on_made {
-            f(&t);
         }
         self.t = Some(t);
     }
@@ -131,6 +135,13 @@ fn client(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(LONG)).unwrap();
     s
+}
+
+/// The read ended with an end of stream or a reset, not a timeout.
+fn ended(res: io::Result<usize>) {
+    if let Err(e) = res {
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}");
+    }
 }
 
 fn next(events: &mpsc::Receiver<(Ev, String)>) -> Ev {
@@ -335,8 +346,9 @@ fn abort_discards_the_buffer() {
     });
     let mut s = client(f.addr);
     let mut got = Vec::new();
-    // A reset or an early end: either way not everything arrives.
-    let _ = s.read_to_end(&mut got);
+    // A reset or an early end (not a hang): either way not everything
+    // arrives.
+    ended(s.read_to_end(&mut got));
     assert!(got.len() < 16 * BIG);
     let evs = until_lost(&f.events);
     assert_eq!(evs.last(), Some(&Ev::Lost(None)));
@@ -420,7 +432,12 @@ fn server_close_and_wait_closed_wait_for_protocol_connections() {
     drop(s);
     f.rt.block_on(async { corio::wait_for(f.server.wait_closed(), LONG).await })
         .expect("wait_closed returns once the connection is lost");
-    assert_eq!(until_lost(&f.events), [Ev::Eof, Ev::Lost(None)]);
+    // Every connection (the probes above may have got in before the
+    // listeners closed) was lost cleanly before `wait_closed` returned.
+    let evs: Vec<Ev> = f.events.try_iter().map(|(ev, _)| ev).collect();
+    let made = evs.iter().filter(|e| **e == Ev::Made).count();
+    let lost = evs.iter().filter(|e| **e == Ev::Lost(None)).count();
+    assert_eq!(lost, made + 1, "{evs:?}");
 }
 
 #[test]
@@ -523,4 +540,118 @@ fn datagram_echo() {
     }
     t.close();
     assert_eq!(rx.recv_timeout(LONG).unwrap(), b"lost");
+}
+
+/// A protocol whose `connection_made` blocks its loop until the second
+/// connection's `connection_made` has run.
+struct Blocker {
+    started: mpsc::Sender<String>,
+    second: Arc<Mutex<mpsc::Receiver<()>>>,
+    second_tx: mpsc::Sender<()>,
+    first: bool,
+}
+
+impl Protocol for Blocker {
+    fn connection_made(&mut self, t: Transport) {
+        let _ = self.started.send(thread());
+        if self.first {
+            // Hold this loop: only the other worker can take the next
+            // connection.
+            let ok = self.second.lock().unwrap().recv_timeout(LONG).is_ok();
+            t.write(if ok { b"1" } else { b"0" });
+        } else {
+            let _ = self.second_tx.send(());
+            t.write(b"2");
+        }
+    }
+    fn data_received(&mut self, _: &[u8]) {}
+}
+
+#[test]
+fn every_worker_accepts_and_serves() {
+    let rt = rt_named(2, "accept");
+    let (started_tx, started) = mpsc::channel();
+    let (second_tx, second_rx) = mpsc::channel();
+    let second_rx = Arc::new(Mutex::new(second_rx));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started_tx = Mutex::new(started_tx);
+    let second_tx = Mutex::new(second_tx);
+    let server = rt
+        .block_on(async move {
+            corio::get_running_loop()
+                .create_server(
+                    move || Blocker {
+                        started: started_tx.lock().unwrap().clone(),
+                        second: second_rx.clone(),
+                        second_tx: second_tx.lock().unwrap().clone(),
+                        first: count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0,
+                    },
+                    "127.0.0.1:0",
+                )
+                .await
+        })
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let mut a = client(addr);
+    let first_thread = started.recv_timeout(LONG).unwrap();
+    // The first connection's loop is now blocked in its callback.
+    let mut b = client(addr);
+    let second_thread = started.recv_timeout(LONG).unwrap();
+    assert_ne!(first_thread, second_thread, "served by the other worker");
+    let mut one = [0; 1];
+    b.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"2");
+    a.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"1", "the blocked loop saw the other loop accept");
+}
+
+#[test]
+fn runtime_drop_closes_protocol_connections() {
+    let f = serve(Behaviour::default());
+    let mut s = client(f.addr);
+    assert_eq!(next(&f.events), Ev::Made);
+    drop(f.rt);
+    let mut rest = Vec::new();
+    // The socket is closed with the runtime: the peer reads the end.
+    ended(s.read_to_end(&mut rest));
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn create_connection_from_a_spawned_task() {
+    let f = serve(Behaviour {
+        echo: true,
+        ..Default::default()
+    });
+    let addr = f.addr;
+    let (tx, events) = mpsc::channel();
+    // The future is `Send`: it can run as a task on any worker.
+    let t =
+        f.rt.block_on(f.rt.handle().spawn(async move {
+            corio::get_running_loop()
+                .create_connection(
+                    move || Rec {
+                        b: Behaviour::default(),
+                        t: None,
+                        tx,
+                        transports: None,
+                    },
+                    addr,
+                )
+                .await
+        }))
+        .unwrap()
+        .unwrap();
+    t.writelines([&b"a"[..], b"b", b"c"]);
+    assert_eq!(next(&events), Ev::Made);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        match next(&events) {
+            Ev::Data(d) => got.extend(d),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(got, b"abc");
+    t.abort();
+    assert_eq!(until_lost(&events), [Ev::Lost(None)]);
 }

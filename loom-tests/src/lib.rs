@@ -32,6 +32,9 @@
 //! * `sync_waiters.rs`: the FIFO waiter list of `corio::sync`
 //!   (`loom_hooks::Turnstile`): handoff racing with cancel, waker
 //!   replacement, FIFO order.
+//! * `protocol.rs`: the protocol reactor's per-connection wakers
+//!   (`loom_hooks::ReadyList`): readiness and foreign `Transport` calls
+//!   racing with the reactor's drain, and wakes after the reactor is gone.
 //! * `sync_semaphore.rs`, `sync_event.rs`, `sync_barrier.rs`: those
 //!   primitives without a runtime (release/set/abort racing with waiters
 //!   leaving, arriving, barging).

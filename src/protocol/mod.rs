@@ -150,8 +150,10 @@ pub trait DatagramProtocol: Send + 'static {
 #[cfg(loom)]
 #[doc(hidden)]
 /// Placeholder under loom (no sockets).
+#[derive(Debug)]
 pub struct Transport;
 #[cfg(loom)]
 #[doc(hidden)]
 /// Placeholder under loom (no sockets).
+#[derive(Debug)]
 pub struct DatagramTransport;
