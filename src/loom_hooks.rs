@@ -699,3 +699,57 @@ impl fmt::Debug for ConnWaker {
         f.debug_struct("ConnWaker").finish_non_exhaustive()
     }
 }
+
+/// The signal registry of `corio::signal` (pending flags and receiver
+/// slots), without the OS handler and the self-pipe that surround it
+/// (a model plays those: a `record` then a pipe write is the handler).
+pub struct SignalRegistry(crate::signal::registry::Registry);
+
+/// One receiver's slot in a [`SignalRegistry`].
+pub struct SignalSlot(Arc<crate::signal::registry::Slot>);
+
+impl SignalRegistry {
+    /// A registry for signals `0..count`.
+    pub fn new(count: usize) -> SignalRegistry {
+        SignalRegistry(crate::signal::registry::Registry::new(count))
+    }
+
+    /// What the OS handler does before writing to the pipe.
+    pub fn record(&self, sig: usize) {
+        self.0.record(sig)
+    }
+
+    /// What the pipe's reader does after draining it.
+    pub fn dispatch(&self) {
+        self.0.dispatch()
+    }
+
+    /// Adds a receiver of `sig`.
+    pub fn subscribe(&self, sig: usize) -> SignalSlot {
+        SignalSlot(self.0.subscribe(sig, || Ok::<(), ()>(())).unwrap())
+    }
+
+    /// Removes a receiver of `sig`.
+    pub fn unsubscribe(&self, sig: usize, slot: &SignalSlot) {
+        self.0.unsubscribe(sig, &slot.0, || ())
+    }
+}
+
+impl SignalSlot {
+    /// `Signal::recv`'s wait on its slot.
+    pub fn poll_take(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.0.poll_take(cx)
+    }
+}
+
+impl fmt::Debug for SignalRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalRegistry").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SignalSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalSlot").finish_non_exhaustive()
+    }
+}

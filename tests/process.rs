@@ -355,3 +355,32 @@ fn many_children_each_get_their_status() {
         }
     });
 }
+
+// A child outliving the runtime that watched it: `wait` reports the
+// runtime's end instead of hanging, and the child can still be killed.
+#[test]
+fn wait_after_the_watching_runtime_shut_down_is_an_error() {
+    watchdog(LONG, || {
+        let first = rt(1);
+        let child =
+            first.block_on(async { create_subprocess_exec("sleep", &["1000"]).spawn().unwrap() });
+        drop(first);
+        rt(1).block_on(async {
+            let err = child.wait().await.unwrap_err();
+            assert!(err.to_string().contains("shut down"), "{err}");
+        });
+        child.kill().unwrap();
+        // Not reaped by corio any more: reap it here.
+        let pid = child.id().unwrap() as libc::pid_t;
+        // SAFETY: waiting for our own child, just killed.
+        assert_eq!(unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) }, pid);
+    });
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<corio::process::Child>();
+    send::<Command>();
+}

@@ -34,18 +34,11 @@ fn disposition(sig: i32) -> usize {
 /// Raises `sig` until `task` finishes: the task subscribes at its first
 /// poll, which the test cannot observe, so one early raise could miss it (a
 /// guard receiver kept by the caller makes the extra raises harmless).
-fn raise_until_done<T: Send + 'static>(
-    sig: i32,
-    task: corio::Task<T>,
-) -> impl std::future::Future<Output = T> {
-    async move {
-        let mut task = task;
-        loop {
-            raise(sig);
-            match corio::wait_for(&mut task, Duration::from_millis(20)).await {
-                Ok(out) => return out.unwrap(),
-                Err(_) => continue,
-            }
+async fn raise_until_done<T: Send + 'static>(sig: i32, mut task: corio::Task<T>) -> T {
+    loop {
+        raise(sig);
+        if let Ok(out) = corio::wait_for(&mut task, Duration::from_millis(20)).await {
+            return out.unwrap();
         }
     }
 }
@@ -161,6 +154,12 @@ fn remove_signal_handler_stops_callback() {
                 done.await.unwrap();
             }
             assert_eq!(calls.load(SeqCst), before, "removed callback ran");
+            // With no handler and no receiver left, SIGURG's previous
+            // disposition (the default) comes back.
+            drop(witness);
+            while disposition(sig) != libc::SIG_DFL {
+                corio::sleep(Duration::from_millis(1)).await;
+            }
         })
     });
 }

@@ -40,6 +40,9 @@
 //!   leaving, arriving, barging).
 //! * `streams.rs`: `StreamWriter`'s background flusher exiting while
 //!   another thread writes and closes (`loom_hooks::GatedSink`).
+//! * `signal.rs`: `corio::signal`'s registry (`loom_hooks::SignalRegistry`):
+//!   a delivery racing with the pipe reader's drain and dispatch, receivers
+//!   leaving during a dispatch.
 //!
 //! Helpers:
 //!

@@ -237,7 +237,9 @@ impl EventLoop {
 
     /// Removes this loop's handler of `signum`; `true` if there was one. Its
     /// callback is not called again. When no handler or receiver of the
-    /// signal is left, its previous disposition is restored.
+    /// signal is left, its previous disposition is restored (as soon as the
+    /// loop drops the cancelled handler task, which holds the
+    /// subscription).
     pub fn remove_signal_handler(&self, signum: i32) -> bool {
         crate::signal::handlers::remove(&self.local, signum)
     }

@@ -167,17 +167,17 @@ fn install(g: &Globals, sig: usize) -> io::Result<()> {
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: `new.sa_mask` is a valid sigset to empty.
     unsafe { libc::sigemptyset(&mut new.sa_mask) };
-    // Relaxed (both): the sigaction syscall below publishes them to the
-    // handler, which cannot run for `sig` before it.
-    let prev = &PREV[sig];
-    // The old handler is read first and stored before ours goes in, so the
-    // handler never chains to a stale one: read it with a null `act`.
-    // SAFETY: `old` is a valid out-pointer; a null `act` changes nothing.
+    // The old disposition is read (a null `act` changes nothing) and kept
+    // for chaining before ours goes in, so that our handler never sees a
+    // stale previous handler.
+    // SAFETY: `old` is a valid out-pointer.
     if unsafe { libc::sigaction(sig as libc::c_int, std::ptr::null(), &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    prev.store(old.sa_sigaction, Relaxed);
-    PREV_INFO[sig].store((old.sa_flags & libc::SA_SIGINFO != 0) as usize, Relaxed);
+    // Relaxed: the sigaction call below publishes these to the handler,
+    // which cannot run for `sig` (as ours) before it.
+    PREV[sig].store(old.sa_sigaction, Relaxed);
+    PREV_INFO[sig].store(usize::from(old.sa_flags & libc::SA_SIGINFO != 0), Relaxed);
     // SAFETY: `new` is fully initialised; `handler` has the SA_SIGINFO
     // signature and is async-signal-safe.
     if unsafe { libc::sigaction(sig as libc::c_int, &new, std::ptr::null_mut()) } != 0 {
@@ -231,10 +231,16 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     unsafe { *errno = saved };
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 fn errno_location() -> *mut libc::c_int {
     // SAFETY: always safe to call; returns this thread's errno.
     unsafe { libc::__errno_location() }
+}
+
+#[cfg(any(target_os = "android", target_os = "openbsd", target_os = "netbsd"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: always safe to call; returns this thread's errno.
+    unsafe { libc::__errno() }
 }
 
 #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
