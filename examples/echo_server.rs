@@ -4,13 +4,14 @@
 //! ```text
 //! cargo run --release --example echo_server                          # streams, 127.0.0.1:7000
 //! cargo run --release --example echo_server -- --mode protocol
-//! cargo run --release --example echo_server -- --addr 127.0.0.1:0 --workers 2
+//! cargo run --release --example echo_server -- --addr 127.0.0.1:0 --workers 2 --duration 5
 //! ```
 //!
 //! Prints `listening on <address> (<mode>)` once bound (port 0 picks a free
 //! port, and the line shows which), then echoes every byte each client sends
 //! until the client closes its side; then it flushes what is left and closes
-//! its side too. It runs until killed.
+//! its side too. It runs until killed, or for `--duration` seconds if given
+//! (then it stops accepting and exits, dropping the connections still open).
 //!
 //! * `--mode streams` (the default): [`corio::start_server`] runs
 //!   [`echo_stream`] for each connection: `reader.read(64 KiB)`,
@@ -31,6 +32,7 @@ use corio::protocol::{Protocol, Transport};
 use corio::{Server, StreamReader, StreamWriter};
 use std::io;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// How the server is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,17 +131,19 @@ impl Protocol for EchoProtocol {
 }
 
 const USAGE: &str = "\
-usage: echo_server [--mode streams|protocol] [--addr HOST:PORT] [--workers N]
+usage: echo_server [--mode streams|protocol] [--addr HOST:PORT] [--workers N] [--duration SECS]
 
   --mode M          streams (start_server, the default) or protocol (create_server)
   --addr HOST:PORT  address to listen on (default 127.0.0.1:7000; port 0 picks one)
   --workers N       corio worker threads (default: one per core)
+  --duration SECS   stop after this many seconds (default: run until killed)
   --help            print this and exit";
 
 fn main() {
     let mut mode = Mode::Streams;
     let mut addr = "127.0.0.1:7000".to_string();
     let mut workers = None;
+    let mut duration = None;
     let usage_error = |msg: String| -> ! {
         eprintln!("echo_server: {msg}\n\n{USAGE}");
         std::process::exit(2);
@@ -150,7 +154,7 @@ fn main() {
             println!("{USAGE}");
             return;
         }
-        if !["--mode", "--addr", "--workers"].contains(&arg.as_str()) {
+        if !["--mode", "--addr", "--workers", "--duration"].contains(&arg.as_str()) {
             usage_error(format!("unknown argument {arg:?}"));
         }
         let Some(value) = args.next() else {
@@ -159,6 +163,10 @@ fn main() {
         match arg.as_str() {
             "--mode" => mode = value.parse().unwrap_or_else(|e| usage_error(e)),
             "--addr" => addr = value,
+            "--duration" => match value.parse::<f64>() {
+                Ok(s) if s.is_finite() && s >= 0.0 => duration = Some(Duration::from_secs_f64(s)),
+                _ => usage_error(format!("--duration wants seconds, got {value:?}")),
+            },
             _ => match value.parse::<usize>() {
                 Ok(n) if n > 0 => workers = Some(n),
                 _ => usage_error(format!("--workers wants a positive integer, got {value:?}")),
@@ -178,7 +186,13 @@ fn main() {
         for a in server.local_addrs() {
             println!("listening on {a} ({mode:?})");
         }
-        server.serve_forever().await;
+        match duration {
+            Some(d) => {
+                let _ = corio::timeout(d, server.serve_forever()).await;
+                server.close();
+            }
+            None => server.serve_forever().await,
+        }
         io::Result::Ok(())
     });
     if let Err(e) = result {
