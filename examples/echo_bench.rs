@@ -44,7 +44,10 @@
 //! At the end it prints one row per (kind, connections, size): round trips
 //! per second, that as a fraction of the ceiling's, server CPU microseconds
 //! per round trip, and both as ratios to tokio's (throughput ratio above 1
-//! and CPU ratio below 1 favour the kind).
+//! and CPU ratio below 1 favour the kind); then corio's targets, each marked
+//! met or missed: protocols at ≥ 0.99 of the ceiling's round trips/s and
+//! ≤ 0.7 × tokio's CPU per round trip, streams at ≥ tokio's round trips/s
+//! and ≤ 0.9 × tokio's CPU per round trip.
 //!
 //! # HTTP mode (`--http`)
 //!
@@ -240,7 +243,53 @@ fn parent(args: &[String]) -> io::Result<()> {
         }
     }
     print_echo_table(&results);
+    print_targets(&results);
     Ok(())
+}
+
+/// The goals corio's two server styles are measured against, met or not.
+fn print_targets(results: &BTreeMap<(usize, usize), Vec<(String, Figures)>>) {
+    let mut lines = Vec::new();
+    for ((n, size), runs) in results {
+        let of = |name: &str| runs.iter().find(|(k, _)| k == name).map(|(_, f)| f);
+        let (Some(tokio), ceiling) = (of("tokio"), of("ceiling")) else {
+            continue;
+        };
+        let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+        if let Some(p) = of("corio-protocol") {
+            if let Some(c) = ceiling {
+                let r = p.rate() / c.rate();
+                lines.push(format!(
+                    "{n:>5} conns {size:>5} B  protocol rt/s ≥ 0.99 × ceiling: {r:.3} {}",
+                    mark(r >= 0.99)
+                ));
+            }
+            let r = p.cpu_per_rt() / tokio.cpu_per_rt();
+            lines.push(format!(
+                "{n:>5} conns {size:>5} B  protocol CPU/rt ≤ 0.7 × tokio: {r:.3} {}",
+                mark(r <= 0.7)
+            ));
+        }
+        if let Some(st) = of("corio-streams") {
+            let r = st.rate() / tokio.rate();
+            lines.push(format!(
+                "{n:>5} conns {size:>5} B  streams rt/s ≥ tokio: {r:.3} {}",
+                mark(r >= 1.0)
+            ));
+            let r = st.cpu_per_rt() / tokio.cpu_per_rt();
+            lines.push(format!(
+                "{n:>5} conns {size:>5} B  streams CPU/rt ≤ 0.9 × tokio: {r:.3} {}",
+                mark(r <= 0.9)
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        println!();
+        println!("targets:");
+        for l in lines {
+            println!("  {l}");
+        }
+    }
 }
 
 fn print_echo_table(results: &BTreeMap<(usize, usize), Vec<(String, Figures)>>) {
