@@ -5,7 +5,7 @@ Reads <target>/criterion/<group>/{corio,tokio}/new/estimates.json, where
 <target> is $CARGO_TARGET_DIR if set, else the repository's `target`
 directory (or the path given as the first argument). Run it after
 `cargo bench --bench scheduler` (or `--bench time`, `--bench net`,
-`--bench tasks`, `--bench queue`, `--bench sync`, or plain `cargo bench`). A ratio below 1
+`--bench tasks`, `--bench queue`, `--bench sync`, `--bench process`, or plain `cargo bench`). A ratio below 1
 means corio is faster. Groups that also measure another library (the `EXTRA`
 functions, e.g. `async_channel`) get a median and a ratio column for it.
 
@@ -20,8 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-# The groups of benches/scheduler.rs, time.rs, net.rs, tasks.rs, queue.rs and
-# sync.rs, in the order they run.
+# The groups of benches/scheduler.rs, time.rs, net.rs, tasks.rs, queue.rs,
+# sync.rs and process.rs, in the order they run.
 GROUPS = [
     # scheduler.rs
     "spawn_many_local",
@@ -52,6 +52,8 @@ GROUPS = [
     "semaphore_contended",
     "mutex_contended",
     "event_broadcast_500",
+    # process.rs
+    "communicate_1mib",
 ]
 
 # Functions some groups have besides `corio` and `tokio` (the groups of
@@ -85,20 +87,25 @@ def median_ns(path):
 
 
 def elements(path):
-    """The elements per iteration a benchmark declared, or None."""
+    """(count, unit) of the throughput a benchmark declared per iteration
+    (elements, or bytes for the process groups), or None."""
     try:
         with open(path) as f:
             throughput = json.load(f).get("throughput") or {}
     except FileNotFoundError:
         return None
-    return throughput.get("Elements")
+    if throughput.get("Elements"):
+        return throughput["Elements"], "elem"
+    if throughput.get("Bytes"):
+        return throughput["Bytes"], "B"
+    return None
 
 
-def fmt_rate(per_s):
-    for unit, scale in (("M", 1e6), ("K", 1e3)):
+def fmt_rate(per_s, unit="elem"):
+    for prefix, scale in (("M", 1e6), ("K", 1e3)):
         if per_s >= scale:
-            return f"{per_s / scale:.1f} {unit}elem/s"
-    return f"{per_s:.0f} elem/s"
+            return f"{per_s / scale:.1f} {prefix}{unit}/s"
+    return f"{per_s:.0f} {unit}/s"
 
 
 def fmt_time(ns):
@@ -149,9 +156,10 @@ def main():
             other = median_ns(root / group / name / "new" / "estimates.json")
             row += [fmt_time(other), ratio(corio, other)]
         rows.append(row)
-        n = elements(root / group / "corio" / "new" / "benchmark.json")
-        if n and corio and tokio:
-            rates.append((group, fmt_rate(n * 1e9 / corio), fmt_rate(n * 1e9 / tokio)))
+        declared = elements(root / group / "corio" / "new" / "benchmark.json")
+        if declared and corio and tokio:
+            n, unit = declared
+            rates.append((group, fmt_rate(n * 1e9 / corio, unit), fmt_rate(n * 1e9 / tokio, unit)))
     if not rows:
         sys.exit(f"no corio/tokio results under {root}")
     header = ["group", "corio median", "tokio median", "corio/tokio"]
