@@ -13,7 +13,14 @@
 //! to loops whatever their load, and would strand the connections queued on
 //! one socket when it closes.) The cost is a wake of each idle loop per
 //! accepted burst, which only idle loops pay.
+//!
+//! Winning the race is not enough to keep a connection, though: a burst
+//! accepted by one awake loop would all stay there. The accepting loop
+//! keeps a connection only if no other loop of the server serves fewer, and
+//! otherwise hands it, before its first callback, to the least-loaded loop
+//! (`balance.rs`).
 
+use super::balance::Balance;
 use super::datagram::Endpoint;
 use super::reactor::Reactor;
 use super::{DatagramProtocol, DatagramTransport, Protocol, Transport};
@@ -51,9 +58,22 @@ where
     let server = Server::new(local_addrs);
     let factory: Arc<dyn Fn() -> P + Send + Sync> = Arc::new(factory);
     for listener in &listeners {
-        for remote in handle.shared.remotes.iter() {
+        // One reactor per worker, all balanced over (see `balance.rs`).
+        let mut reactors: Vec<Reactor<P>> = handle
+            .shared
+            .remotes
+            .iter()
+            .map(|remote| Reactor::new(remote.driver.clone()))
+            .collect();
+        let wakers = reactors.iter_mut().map(Reactor::inbox_waker).collect();
+        let balance = Arc::new(Balance::new(wakers));
+        for (me, (mut reactor, remote)) in reactors
+            .into_iter()
+            .zip(handle.shared.remotes.iter())
+            .enumerate()
+        {
+            reactor.join(balance.clone(), me);
             let sock = mio::net::TcpListener::from_std(listener.try_clone()?);
-            let mut reactor = Reactor::new(remote.driver.clone());
             let stop = reactor.listen(sock, factory.clone(), server.clone())?;
             // The reactor outlives `close` (its connections carry on); the
             // acceptor task only holds the guard that, dropped by `close`,

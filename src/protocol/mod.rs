@@ -51,6 +51,7 @@
 //! ```
 
 #[cfg(not(loom))]
+mod balance;
 mod buffer;
 #[cfg(not(loom))]
 mod datagram;

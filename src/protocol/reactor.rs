@@ -16,6 +16,7 @@
 //! per poll before it yields to the loop's other tasks; what is left stays
 //! queued.
 
+use super::balance::{Balance, Handed};
 use super::ready::{ConnWaker, ReadyList};
 use super::transport::{Conn, State, Transport};
 use super::Protocol;
@@ -40,6 +41,9 @@ const READS_PER_TURN: usize = 16;
 const SERVICES_PER_POLL: usize = 256;
 /// The ready-list index of the listening socket.
 const LISTENER: usize = usize::MAX;
+/// The ready-list index of the inbox of connections handed over by the
+/// server's other loops (`balance.rs`).
+const INBOX: usize = usize::MAX - 1;
 
 thread_local! {
     /// The loop's read buffer, lent to one read at a time. Reactors on one
@@ -76,6 +80,9 @@ struct Entry<P> {
     made: bool,
     /// The server's count of this connection, for `wait_closed`.
     _guard: Option<ConnectionGuard>,
+    /// Counted in the server's `Balance` (a server connection, not a
+    /// `create_connection` one).
+    balanced: bool,
 }
 
 /// A server's listening socket on one loop.
@@ -115,6 +122,10 @@ pub(super) struct Reactor<P> {
     free: Vec<usize>,
     live: usize,
     listener: Option<Listener<P>>,
+    /// The server's loops and this one's place among them.
+    balance: Option<(Arc<Balance<P>>, usize)>,
+    inbox_wake: Option<ConnWaker>,
+    handed: Vec<Handed<P>>,
 }
 
 impl<P: Protocol> Reactor<P> {
@@ -128,7 +139,24 @@ impl<P: Protocol> Reactor<P> {
             free: Vec::new(),
             live: 0,
             listener: None,
+            balance: None,
+            inbox_wake: None,
+            handed: Vec::new(),
         }
+    }
+
+    /// The waker that tells this reactor its inbox has connections; for
+    /// [`Balance::new`].
+    pub(super) fn inbox_waker(&mut self) -> std::task::Waker {
+        let wake = self.ready.waker(INBOX);
+        let waker = wake.waker().clone();
+        self.inbox_wake = Some(wake);
+        waker
+    }
+
+    /// Makes this reactor loop `me` of a server's `balance`.
+    pub(super) fn join(&mut self, balance: Arc<Balance<P>>, me: usize) {
+        self.balance = Some((balance, me));
     }
 
     /// Makes this reactor accept on `sock` (a descriptor of the server's
@@ -198,6 +226,7 @@ impl<P: Protocol> Reactor<P> {
             write_paused: false,
             read_eof: false,
             made: false,
+            balanced: guard.is_some() && self.balance.is_some(),
             _guard: guard,
         });
         self.live += 1;
@@ -205,7 +234,13 @@ impl<P: Protocol> Reactor<P> {
     }
 
     fn done(&self) -> bool {
-        self.listener.is_none() && self.live == 0
+        self.listener.is_none()
+            && self.live == 0
+            && match &self.balance {
+                // Nothing may be on its way here from another loop.
+                Some((balance, me)) => balance.try_close(*me),
+                None => true,
+            }
     }
 
     fn accept(&mut self) {
@@ -234,9 +269,28 @@ impl<P: Protocol> Reactor<P> {
                 Ok((stream, _)) => {
                     let protocol = (l.factory)();
                     let guard = l.server.connection();
-                    // A connection the loop cannot register (out of
-                    // descriptors in epoll) is dropped, which closes it.
-                    let _ = self.add(stream, protocol, Some(guard));
+                    match &self.balance {
+                        Some((balance, me)) => {
+                            let (balance, me) = (balance.clone(), *me);
+                            let to = balance.reserve(me);
+                            if to == me {
+                                self.add_counted(stream, protocol, guard);
+                            } else {
+                                let conn = Handed {
+                                    stream,
+                                    protocol,
+                                    guard,
+                                };
+                                balance.hand(to, conn);
+                            }
+                        }
+                        None => {
+                            // A connection the loop cannot register (out
+                            // of descriptors in epoll) is dropped, which
+                            // closes it.
+                            let _ = self.add(stream, protocol, Some(guard));
+                        }
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => l.io.clear_readiness(ev),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -257,6 +311,32 @@ impl<P: Protocol> Reactor<P> {
         }
         // Fairness: let the connections just accepted, and other tasks, run.
         waker.wake_by_ref();
+    }
+
+    /// Takes on a connection already counted in the balance: a failed
+    /// registration drops it (closing it) and uncounts it.
+    fn add_counted(&mut self, stream: mio::net::TcpStream, protocol: P, guard: ConnectionGuard) {
+        if self.add(stream, protocol, Some(guard)).is_err() {
+            if let Some((balance, me)) = &self.balance {
+                balance.left(*me);
+            }
+        }
+    }
+
+    /// Takes on the connections other loops handed to this one.
+    fn take_inbox(&mut self) {
+        let Some((balance, me)) = self.balance.clone() else {
+            return;
+        };
+        if let Some(wake) = &self.inbox_wake {
+            wake.prepare();
+        }
+        let mut handed = std::mem::take(&mut self.handed);
+        balance.take(me, &mut handed);
+        for conn in handed.drain(..) {
+            self.add_counted(conn.stream, conn.protocol, conn.guard);
+        }
+        self.handed = handed;
     }
 
     fn stop_listening(&mut self) {
@@ -368,6 +448,11 @@ impl<P: Protocol> Reactor<P> {
         };
         self.free.push(index);
         self.live -= 1;
+        if entry.balanced {
+            if let Some((balance, me)) = &self.balance {
+                balance.left(*me);
+            }
+        }
         self.close_socket(&entry);
         entry.protocol.connection_lost(error);
     }
@@ -457,6 +542,8 @@ impl<P: Protocol> Future for Reactor<P> {
                 served += 1;
                 if index == LISTENER {
                     this.accept();
+                } else if index == INBOX {
+                    this.take_inbox();
                 } else {
                     this.service(index, &mut buf);
                 }
