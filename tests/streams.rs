@@ -281,6 +281,30 @@ fn four_mib_written_then_closed_arrive_whole() {
     });
 }
 
+/// `writelines` goes out with `writev` straight from the caller's buffers:
+/// more pieces than one `writev` takes (IOV_MAX = 1024), more bytes than
+/// the socket takes at once (the rest is queued), twice in a row (the second
+/// call finds the first one's remainder queued), all arrive in order.
+#[test]
+fn writelines_of_many_pieces_arrive_whole_and_in_order() {
+    run(|| async {
+        let (_r, w, peer) = client_and_peer().await;
+        let data = pattern(3 << 20);
+        let sent = data.clone();
+        corio::create_task(async move {
+            let (first, second) = sent.split_at(sent.len() / 2);
+            w.writelines(first.chunks(700));
+            w.writelines(second.chunks(1300).collect::<Vec<_>>());
+            w.close();
+        })
+        .await
+        .unwrap();
+        let got = read_all(&peer).await;
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "the bytes arrived altered or out of order");
+    });
+}
+
 #[test]
 fn dropping_every_writer_handle_flushes_and_sends_eof() {
     run(|| async {

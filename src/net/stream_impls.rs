@@ -63,7 +63,13 @@ pub(crate) fn poll_write_vectored<S: StreamSource>(
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Direction::Write, |s| s.write_vectored_nb(bufs))
+    // One buffer (the common case for stream writers) goes through `send`:
+    // cheaper in the kernel than `writev`'s iovec path, and with
+    // MSG_NOSIGNAL for sockets.
+    match bufs {
+        [buf] => io.poll_io(cx, Direction::Write, |s| s.write_nb(buf)),
+        _ => io.poll_io(cx, Direction::Write, |s| s.write_vectored_nb(bufs)),
+    }
 }
 
 pub(crate) async fn read<S: StreamSource>(

@@ -167,9 +167,10 @@ impl StreamWriter {
         Inner::write(self.inner(), data);
     }
 
-    /// Writes every buffer of `bufs`, in order, as one write: they are
-    /// gathered into the write queue and go out with one system call
-    /// (asyncio's `writelines`). Same rules as [`write`](StreamWriter::write).
+    /// Writes every buffer of `bufs`, in order, as one write (asyncio's
+    /// `writelines`). When nothing is queued they go straight to the kernel
+    /// in one `writev`, without being copied; only what it does not take is
+    /// queued. Same rules as [`write`](StreamWriter::write).
     pub fn writelines<I>(&self, bufs: I)
     where
         I: IntoIterator,
@@ -180,10 +181,31 @@ impl StreamWriter {
         if !state.accepts_writes() {
             return;
         }
-        for b in bufs {
-            state.enqueue(b.as_ref());
+        let bufs: Vec<I::Item> = bufs.into_iter().collect();
+        let mut skip = 0;
+        if state.queued() == 0 && !state.flusher && context::is_entered() {
+            // At most IOV_MAX (1024 on Linux) slices per call; the rest is
+            // queued like any remainder.
+            let slices: Vec<IoSlice<'_>> = bufs
+                .iter()
+                .take(1024)
+                .map(|b| IoSlice::new(b.as_ref()))
+                .collect();
+            match state.write_vectored_now(&slices) {
+                Ok(n) => skip = n,
+                Err(e) => {
+                    state.fail(e);
+                    return;
+                }
+            }
         }
-        let spawn = inner.after_enqueue(&mut state, true);
+        for b in &bufs {
+            let b = b.as_ref();
+            let taken = skip.min(b.len());
+            skip -= taken;
+            state.enqueue(&b[taken..]);
+        }
+        let spawn = inner.after_enqueue(&mut state);
         drop(state);
         if spawn {
             Inner::spawn_flusher(inner);
@@ -365,29 +387,16 @@ impl Inner {
             }
         }
         state.enqueue(rest);
-        let spawn = this.after_enqueue(&mut state, false);
+        let spawn = this.after_enqueue(&mut state);
         drop(state);
         if spawn {
             Inner::spawn_flusher(this);
         }
     }
 
-    /// After bytes were queued: tries them inline (if `try_inline` and no
-    /// flusher runs), updates flow control, and says whether a flusher must
-    /// be spawned (the flag is set here, under the lock).
-    fn after_enqueue(&self, state: &mut State, try_inline: bool) -> bool {
-        if try_inline && !state.flusher && state.queued() > 0 && context::is_entered() {
-            let (buf, pos) = (std::mem::take(&mut state.buf), state.pos);
-            let res = state.write_now(&buf[pos..]);
-            state.buf = buf;
-            match res {
-                Ok(n) => state.consume(n),
-                Err(e) => {
-                    state.fail(e);
-                    return false;
-                }
-            }
-        }
+    /// After bytes were queued: updates flow control, and says whether a
+    /// flusher must be spawned (the flag is set here, under the lock).
+    fn after_enqueue(&self, state: &mut State) -> bool {
         state.update_flow_control();
         if state.queued() > 0 && !state.flusher {
             state.flusher = true;
@@ -497,6 +506,12 @@ impl State {
     /// One write system call, from the calling task (`write`'s inline
     /// attempt). `Ok(0)` if the socket is not writable now.
     fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_vectored_now(&[IoSlice::new(data)])
+    }
+
+    /// [`write_now`](Self::write_now) of several buffers (one `writev`).
+    fn write_vectored_now(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
         let sink = self.sink.as_mut().expect("the sink stays until closed");
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
@@ -504,9 +519,9 @@ impl State {
             // The flusher (not this call) waits for writability, with its
             // own waker: registering a no-op one here is harmless, as no
             // flusher is waiting when this runs.
-            return match sink.poll_write_vectored(&mut cx, &[IoSlice::new(data)]) {
+            return match sink.poll_write_vectored(&mut cx, bufs) {
                 Poll::Pending => Ok(0),
-                Poll::Ready(Ok(0)) if !data.is_empty() => Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(0)) if total > 0 => Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => Ok(n),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Poll::Ready(Err(e)) => Err(e),
