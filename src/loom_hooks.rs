@@ -757,3 +757,50 @@ impl fmt::Debug for ConnWaker {
         f.debug_struct("ConnWaker").finish_non_exhaustive()
     }
 }
+
+// ---- protocol server balance ------------------------------------------------
+
+/// corio's `protocol::balance::Balance` over plain values: a server's
+/// accepting loop handing a connection to the least-loaded loop, racing with
+/// that loop's reactor finishing.
+pub struct Balance(crate::protocol::balance::Balance<u32>);
+
+impl Balance {
+    /// A balance over loops woken (to take their inbox) by `wakers`.
+    pub fn new(wakers: Vec<std::task::Waker>) -> Balance {
+        Balance(crate::protocol::balance::Balance::new(wakers))
+    }
+
+    /// The loop that takes a connection accepted by loop `me` (counted).
+    pub fn reserve(&self, me: usize) -> usize {
+        self.0.reserve(me)
+    }
+
+    /// Hands `item` to loop `to`, reserved by [`reserve`](Self::reserve).
+    pub fn hand(&self, to: usize, item: u32) {
+        self.0.hand(to, item)
+    }
+
+    /// What was handed to loop `me`.
+    pub fn take(&self, me: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.0.take(me, &mut out);
+        out
+    }
+
+    /// One of loop `me`'s connections ended.
+    pub fn left(&self, me: usize) {
+        self.0.left(me)
+    }
+
+    /// Loop `me` finishes if nothing is served by or on its way to it.
+    pub fn try_close(&self, me: usize) -> bool {
+        self.0.try_close(me)
+    }
+}
+
+impl fmt::Debug for Balance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Balance").finish_non_exhaustive()
+    }
+}

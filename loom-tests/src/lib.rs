@@ -34,7 +34,9 @@
 //!   replacement, FIFO order.
 //! * `protocol.rs`: the protocol reactor's per-connection wakers
 //!   (`loom_hooks::ReadyList`): readiness and foreign `Transport` calls
-//!   racing with the reactor's drain, and wakes after the reactor is gone.
+//!   racing with the reactor's drain, and wakes after the reactor is gone;
+//!   and a server's hand-over of a connection to its least-loaded loop
+//!   racing with that loop's reactor finishing (`loom_hooks::Balance`).
 //! * `sync_semaphore.rs`, `sync_event.rs`, `sync_barrier.rs`: those
 //!   primitives without a runtime (release/set/abort racing with waiters
 //!   leaving, arriving, barging).

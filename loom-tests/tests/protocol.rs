@@ -112,3 +112,70 @@ fn stale_wake_after_reactor_drop() {
         t.join().unwrap();
     });
 }
+
+/// A server's accepting loop (0) hands a connection to the loop that serves
+/// fewer (1) while loop 1's reactor, its listener closed and its
+/// connections gone, tries to finish (`protocol::balance`). Either loop 1
+/// stays and takes the connection, or the hand-over sees it finished and
+/// loop 0 keeps the connection: a connection is never handed to a reactor
+/// that is gone.
+#[test]
+fn hand_over_races_with_the_target_finishing() {
+    model(
+        "protocol::hand_over_races_with_the_target_finishing",
+        || {
+            let loops: Vec<std::sync::Arc<Reactor>> = (0..2)
+                .map(|_| {
+                    std::sync::Arc::new(Reactor {
+                        woken: Mutex::new(false),
+                        cv: Condvar::new(),
+                    })
+                })
+                .collect();
+            let balance = Arc::new(corio::loom_hooks::Balance::new(
+                loops.iter().map(|r| Waker::from(r.clone())).collect(),
+            ));
+            // Loop 0 serves one connection already: the next goes to loop 1.
+            assert_eq!(balance.reserve(0), 0);
+            let accept = {
+                let balance = balance.clone();
+                thread::spawn(move || {
+                    let to = balance.reserve(0);
+                    if to == 1 {
+                        balance.hand(1, 7);
+                    }
+                    to
+                })
+            };
+            let finish = {
+                let (balance, me) = (balance.clone(), loops[1].clone());
+                thread::spawn(move || {
+                    let mut taken = Vec::new();
+                    loop {
+                        for item in balance.take(1) {
+                            taken.push(item);
+                            // Served; then the connection ends.
+                            balance.left(1);
+                        }
+                        if balance.try_close(1) {
+                            return taken;
+                        }
+                        me.wait();
+                    }
+                })
+            };
+            let to = accept.join().unwrap();
+            let taken = finish.join().unwrap();
+            if to == 1 {
+                assert_eq!(taken, vec![7], "the handed connection was taken");
+            } else {
+                assert_eq!(to, 0);
+                assert!(taken.is_empty());
+            }
+            assert!(
+                balance.take(1).is_empty(),
+                "nothing left in a finished inbox"
+            );
+        },
+    );
+}

@@ -25,6 +25,7 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::loom::sync::Mutex;
+#[cfg(not(loom))]
 use crate::streams::ConnectionGuard;
 use std::task::Waker;
 
@@ -32,27 +33,29 @@ use std::task::Waker;
 const CLOSED: usize = usize::MAX / 2;
 
 /// An accepted connection on its way to another loop.
+#[cfg(not(loom))]
 pub(super) struct Handed<P> {
     pub(super) stream: mio::net::TcpStream,
     pub(super) protocol: P,
     pub(super) guard: ConnectionGuard,
 }
 
-/// One server's loops (one per worker), for one listening socket.
-pub(super) struct Balance<P> {
-    loops: Box<[Slot<P>]>,
+/// One server's loops (one per worker), for one listening socket; `T` is
+/// what is handed over (a [`Handed`] connection).
+pub(crate) struct Balance<T> {
+    loops: Box<[Slot<T>]>,
 }
 
-struct Slot<P> {
+struct Slot<T> {
     live: AtomicUsize,
-    inbox: Mutex<Vec<Handed<P>>>,
+    inbox: Mutex<Vec<T>>,
     /// Wakes the loop's reactor to empty its inbox.
     waker: Waker,
 }
 
-impl<P> Balance<P> {
+impl<T> Balance<T> {
     /// A balance over the loops whose reactors' inbox wakers are `wakers`.
-    pub(super) fn new(wakers: Vec<Waker>) -> Balance<P> {
+    pub(crate) fn new(wakers: Vec<Waker>) -> Balance<T> {
         Balance {
             loops: wakers
                 .into_iter()
@@ -68,7 +71,7 @@ impl<P> Balance<P> {
     /// Picks the loop that serves a connection just accepted by loop `me`
     /// and counts the connection there: `me` unless another loop serves
     /// fewer connections and is still running.
-    pub(super) fn reserve(&self, me: usize) -> usize {
+    pub(crate) fn reserve(&self, me: usize) -> usize {
         let (mut best, mut fewest) = (me, self.loops[me].live.load(Relaxed));
         for (i, slot) in self.loops.iter().enumerate() {
             let live = slot.live.load(Relaxed);
@@ -89,24 +92,24 @@ impl<P> Balance<P> {
     }
 
     /// Hands `conn` to loop `to` (reserved by [`reserve`](Self::reserve)).
-    pub(super) fn hand(&self, to: usize, conn: Handed<P>) {
+    pub(crate) fn hand(&self, to: usize, conn: T) {
         self.loops[to].inbox.lock().push(conn);
         self.loops[to].waker.wake_by_ref();
     }
 
     /// Moves the connections handed to loop `me` into `out`.
-    pub(super) fn take(&self, me: usize, out: &mut Vec<Handed<P>>) {
+    pub(crate) fn take(&self, me: usize, out: &mut Vec<T>) {
         out.append(&mut self.loops[me].inbox.lock());
     }
 
     /// One of loop `me`'s connections ended (or could not be set up).
-    pub(super) fn left(&self, me: usize) {
+    pub(crate) fn left(&self, me: usize) {
         self.loops[me].live.fetch_sub(1, Relaxed);
     }
 
     /// Marks loop `me` finished if nothing is served by or handed to it;
     /// `false` if something is (the reactor must stay).
-    pub(super) fn try_close(&self, me: usize) -> bool {
+    pub(crate) fn try_close(&self, me: usize) -> bool {
         self.loops[me]
             .live
             .compare_exchange(0, CLOSED, Relaxed, Relaxed)

@@ -50,8 +50,8 @@
 //! });
 //! ```
 
+pub(crate) mod balance;
 #[cfg(not(loom))]
-mod balance;
 mod buffer;
 #[cfg(not(loom))]
 mod datagram;

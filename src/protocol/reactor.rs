@@ -123,7 +123,7 @@ pub(super) struct Reactor<P> {
     live: usize,
     listener: Option<Listener<P>>,
     /// The server's loops and this one's place among them.
-    balance: Option<(Arc<Balance<P>>, usize)>,
+    balance: Option<(Arc<Balance<Handed<P>>>, usize)>,
     inbox_wake: Option<ConnWaker>,
     handed: Vec<Handed<P>>,
 }
@@ -155,7 +155,7 @@ impl<P: Protocol> Reactor<P> {
     }
 
     /// Makes this reactor loop `me` of a server's `balance`.
-    pub(super) fn join(&mut self, balance: Arc<Balance<P>>, me: usize) {
+    pub(super) fn join(&mut self, balance: Arc<Balance<Handed<P>>>, me: usize) {
         self.balance = Some((balance, me));
     }
 
