@@ -3,13 +3,9 @@
 use std::io;
 use std::net::SocketAddr;
 
-/// Resolves `addr` to its socket addresses, failing clearly on none.
-///
-/// Numeric addresses (`"127.0.0.1:80"`, `SocketAddr`) resolve without any
-/// system call. A host name is looked up with the system resolver on the
-/// calling thread; keep host names out of hot paths until lookups move to the
-/// blocking pool.
-pub(crate) fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+/// Resolves `addr` on the calling thread (the blocking pool's side of
+/// [`resolve_async`]), failing clearly on none.
+fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(
@@ -20,24 +16,21 @@ pub(crate) fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<Sock
     Ok(addrs)
 }
 
-/// Tries `f` on each address in turn; returns the first success or the last
-/// error.
-pub(crate) async fn each_addr<T, F, Fut>(
-    addr: impl std::net::ToSocketAddrs,
-    mut f: F,
-) -> io::Result<T>
+/// Tries `f` on each address `addr` resolves to (host names on the blocking
+/// pool) in turn; returns the first success or the last error.
+pub(crate) async fn each_addr<T, F, Fut>(addr: impl ToSocketAddrs, mut f: F) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
     Fut: std::future::Future<Output = io::Result<T>>,
 {
     let mut last = None;
-    for a in resolve(addr)? {
+    for a in resolve_async(addr).await? {
         match f(a).await {
             Ok(v) => return Ok(v),
             Err(e) => last = Some(e),
         }
     }
-    Err(last.expect("resolve returns at least one address"))
+    Err(last.expect("resolve_async returns at least one address"))
 }
 
 /// An address that corio can resolve without blocking its event loop:

@@ -3,13 +3,14 @@
 use super::addr::each_addr;
 use super::stream_impls::{self, async_io_impls, StreamSource};
 use super::util::{self, accept_with_backoff, into_std_fd};
+use super::ToSocketAddrs;
 use crate::io::registration::PollEvented;
 use crate::io::scheduled_io::Direction;
 use mio::Interest;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Read};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
 /// A TCP socket server, listening for connections.

@@ -1,14 +1,15 @@
 //! UDP: `UdpSocket`.
 
-use super::addr::{each_addr, resolve};
+use super::addr::{each_addr, resolve_async};
 use super::util::{self, into_std_fd};
+use super::ToSocketAddrs;
 use crate::io::registration::PollEvented;
 use crate::io::scheduled_io::Direction;
 use mio::Interest;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// A UDP socket.
 ///
@@ -87,10 +88,10 @@ impl UdpSocket {
     /// Sends `buf` as one datagram to `target`; returns the bytes sent.
     ///
     /// A host name in `target` is resolved (by the system resolver, on the
-    /// calling thread) and its first address used; numeric addresses need no
+    /// blocking pool) and its first address used; numeric addresses need no
     /// lookup.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target)?[0];
+        let target = resolve_async(target).await?[0];
         poll_fn(|cx| {
             self.io
                 .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))

@@ -25,13 +25,14 @@ use super::datagram::Endpoint;
 use super::reactor::Reactor;
 use super::{DatagramProtocol, DatagramTransport, Protocol, Transport};
 use crate::loom::sync::Arc;
+use crate::net::ToSocketAddrs;
 use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::local::LocalOwner;
 use crate::runtime::Handle;
 use crate::streams::Server;
 use crate::task::spawn_on_owner;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::panic::Location;
 
 pub(crate) async fn create_server<F, P>(
@@ -45,7 +46,7 @@ where
     P: Protocol,
 {
     let mut listeners = Vec::new();
-    for a in crate::net::addr::resolve(addr)? {
+    for a in crate::net::addr::resolve_async(addr).await? {
         let l = std::net::TcpListener::bind(a)?;
         crate::net::util::set_backlog(&l)?;
         l.set_nonblocking(true)?;
@@ -117,7 +118,7 @@ pub(crate) async fn create_datagram_endpoint<P: DatagramProtocol>(
 ) -> io::Result<DatagramTransport> {
     let mut last = None;
     let mut bound = None;
-    for a in crate::net::addr::resolve(local_addr)? {
+    for a in crate::net::addr::resolve_async(local_addr).await? {
         match std::net::UdpSocket::bind(a) {
             Ok(s) => {
                 bound = Some(s);

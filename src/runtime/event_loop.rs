@@ -297,7 +297,7 @@ impl EventLoop {
     pub async fn create_server<F, P>(
         &self,
         protocol_factory: F,
-        addr: impl std::net::ToSocketAddrs,
+        addr: impl crate::net::ToSocketAddrs,
     ) -> std::io::Result<crate::streams::Server>
     where
         F: Fn() -> P + Send + Sync + 'static,
@@ -345,7 +345,7 @@ impl EventLoop {
     pub async fn create_connection<F, P>(
         &self,
         protocol_factory: F,
-        addr: impl std::net::ToSocketAddrs,
+        addr: impl crate::net::ToSocketAddrs,
     ) -> std::io::Result<crate::protocol::Transport>
     where
         F: FnOnce() -> P,
@@ -376,7 +376,7 @@ impl EventLoop {
     pub async fn create_datagram_endpoint<F, P>(
         &self,
         protocol_factory: F,
-        local_addr: impl std::net::ToSocketAddrs,
+        local_addr: impl crate::net::ToSocketAddrs,
     ) -> std::io::Result<crate::protocol::DatagramTransport>
     where
         F: FnOnce() -> P,
