@@ -169,8 +169,13 @@ impl StreamReader {
             let want = self.len() + self.limit;
             self.fill(want).await?;
         }
-        let len = self.len();
-        Ok(self.take(len))
+        // The stream is over, so the storage itself becomes the result
+        // instead of being copied out (it may be large).
+        let mut out = std::mem::take(&mut self.buf);
+        out.truncate(self.end);
+        out.drain(..self.start);
+        (self.start, self.end) = (0, 0);
+        Ok(out)
     }
 
     /// Reads exactly `n` bytes.
