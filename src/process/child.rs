@@ -150,11 +150,19 @@ impl Child {
         let mut stderr = self.stderr.take();
         let feed = async move {
             let Some(w) = stdin else { return Ok(()) };
-            if let Some(input) = input {
-                w.write(input);
+            // In pieces of the write buffer's size, with `drain` between:
+            // the writer then queues at most about two pieces instead of a
+            // copy of the whole input.
+            let mut fed = Ok(());
+            for piece in input.unwrap_or_default().chunks(64 * 1024) {
+                w.write(piece);
+                fed = w.drain().await;
+                if fed.is_err() {
+                    break;
+                }
             }
             w.close();
-            match w.wait_closed().await {
+            match fed.and(w.wait_closed().await) {
                 Err(e)
                     if matches!(
                         e.kind(),
