@@ -716,3 +716,27 @@ fn a_burst_of_connections_is_spread_evenly_over_the_workers() {
         assert_eq!(back, [i as u8; 3]);
     }
 }
+
+/// `writelines` of more pieces than one `writev` takes (IOV_MAX = 1024) and
+/// more bytes than the socket takes at once, twice (the second call finds
+/// the first one's remainder queued), then `close`: everything arrives, in
+/// order.
+#[test]
+fn writelines_of_many_pieces_arrive_whole_and_in_order() {
+    let data: Arc<Vec<u8>> = Arc::new((0..3 << 20).map(|i| (i % 251) as u8).collect());
+    let sent = data.clone();
+    let f = serve(Behaviour {
+        on_made: Some(Arc::new(move |t: &Transport| {
+            let (first, second) = sent.split_at(sent.len() / 2);
+            t.writelines(first.chunks(700));
+            t.writelines(second.chunks(1300).collect::<Vec<_>>());
+            t.close();
+        })),
+        ..Default::default()
+    });
+    let mut s = client(f.addr);
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(got.len(), data.len());
+    assert!(got == *data, "the bytes arrived altered or out of order");
+}

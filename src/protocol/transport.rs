@@ -92,6 +92,48 @@ impl State {
         true
     }
 
+    /// [`write`](Self::write) of several buffers: one inline `writev` (at
+    /// most IOV_MAX slices) if nothing is queued, then the rest queued.
+    fn write_vectored<B: AsRef<[u8]>>(&mut self, bufs: &[B]) -> bool {
+        if self.closing || self.eof_pending || self.error.is_some() {
+            return false;
+        }
+        let Some(sock) = self.sock.as_mut() else {
+            return false;
+        };
+        let mut skip = 0;
+        if self.buf.is_empty() {
+            let slices: Vec<io::IoSlice<'_>> = bufs
+                .iter()
+                .take(1024)
+                .map(|b| io::IoSlice::new(b.as_ref()))
+                .collect();
+            loop {
+                match sock.write_vectored(&slices) {
+                    Ok(n) => skip = n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => {
+                        self.error = Some(e);
+                        return true;
+                    }
+                }
+                break;
+            }
+        }
+        let mut queued = false;
+        for b in bufs {
+            let b = b.as_ref();
+            let taken = skip.min(b.len());
+            skip -= taken;
+            if taken < b.len() {
+                self.buf.push(&b[taken..]);
+                queued = true;
+            }
+        }
+        queued
+    }
+
     /// Shuts the socket's write side if `write_eof` asked for it and
     /// everything before it is written.
     pub(super) fn maybe_send_eof(&mut self) {
@@ -138,20 +180,17 @@ impl Transport {
         }
     }
 
-    /// Writes each buffer in turn, as one `write` call per buffer but under
-    /// one lock (no other thread's write lands in between).
+    /// Writes the buffers in order, as one write: when nothing is queued
+    /// they go to the socket in one `writev` straight from the caller's
+    /// buffers, and only what it does not take is queued. Under one lock, so
+    /// no other thread's write lands in between.
     pub fn writelines<I, B>(&self, bufs: I)
     where
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        let mut wake = false;
-        {
-            let mut state = self.conn.state.lock();
-            for b in bufs {
-                wake |= state.write(b.as_ref());
-            }
-        }
+        let bufs: Vec<B> = bufs.into_iter().collect();
+        let wake = self.conn.state.lock().write_vectored(&bufs);
         if wake {
             self.conn.wake.wake_by_ref();
         }
