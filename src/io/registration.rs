@@ -9,7 +9,7 @@
 //! loop; if the task moves to another core, readiness still arrives on the
 //! home loop, whose dispatch wakes the task wherever it is.
 
-use super::scheduled_io::{Direction, ScheduledIo, SHUTDOWN};
+use super::scheduled_io::{Direction, ScheduledIo, ERROR, READ_CLOSED, SHUTDOWN};
 use crate::loom::sync::{Arc, Mutex, OnceLock};
 use crate::runtime::coop;
 use crate::runtime::driver::Driver;
@@ -45,6 +45,42 @@ impl Registration {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(event),
                 res => {
+                    coop::consume();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// `poll_io` for a read of at most `len` bytes from a byte stream (a
+    /// stream socket or a pipe): a read that returns fewer bytes than asked
+    /// drained the kernel's buffer, so it clears the readiness at once
+    /// instead of leaving the next read to find out with a `WouldBlock`
+    /// (one system call saved per message). Bytes that arrive after the
+    /// read are a new edge: its tick makes the clear fail, or its bits land
+    /// after the clear, so nothing is lost. Not when the event also
+    /// reported the peer's close or an error: that edge does not come
+    /// again, and the next read must see it.
+    fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.io.poll_ready(cx, Direction::Read));
+            if event.ready & SHUTDOWN != 0 {
+                return Poll::Ready(Err(shut_down()));
+            }
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(event),
+                res => {
+                    if let Ok(n) = res {
+                        if n > 0 && n < len && event.ready & (READ_CLOSED | ERROR) == 0 {
+                            self.io.clear_readiness(event);
+                        }
+                    }
                     coop::consume();
                     return Poll::Ready(res);
                 }
@@ -129,6 +165,23 @@ impl<E: AsRawFd> PollEvented<E> {
         };
         let io = self.get();
         registration.poll_io(cx, direction, || op(io))
+    }
+
+    /// Reads into `buf` from a byte stream when readable (see
+    /// `Registration::poll_read_stream`).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut op: impl FnMut(&E, &mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let registration = match self.registration() {
+            Ok(r) => r,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        let io = self.get();
+        let len = buf.len();
+        registration.poll_read_stream(cx, len, || op(io, buf))
     }
 
     /// Waits until the source is ready in `direction` (without clearing).

@@ -47,7 +47,7 @@ pub(crate) fn poll_read<S: StreamSource>(
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Direction::Read, |s| s.read_nb(buf))
+    io.poll_read_stream(cx, buf, |s, buf| s.read_nb(buf))
 }
 
 pub(crate) fn poll_write<S: StreamSource>(

@@ -40,7 +40,7 @@ impl PipeReader {
 impl ReadSource for PipeReader {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         // A child that exits closes its end: read returns 0 (EOF).
-        self.io.poll_io(cx, Direction::Read, |f| (&*f).read(buf))
+        self.io.poll_read_stream(cx, buf, |f, buf| (&*f).read(buf))
     }
 }
 
