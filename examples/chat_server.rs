@@ -28,10 +28,11 @@
 //! that does not read never holds up the sender or anybody else: what it
 //! does not read piles up in its own writer's buffer. That buffer is
 //! bounded: a client with more than [`MAX_BACKLOG`] bytes unsent after a
-//! broadcast is dropped from the room (the others see it leave; it is sent
-//! nothing more). The policy is IRC's "send queue exceeded": bounded
-//! memory per client, and no message is ever silently skipped for a client
-//! that stays (it gets every line, in order, or it is disconnected).
+//! broadcast is dropped from the room (the others see it leave; its
+//! connection is aborted at once, its backlog discarded). The policy is
+//! IRC's "send queue exceeded": bounded memory per client, and no message
+//! is ever silently skipped for a client that stays (it gets every line,
+//! in order, or it is disconnected).
 //!
 //! `tests/example_chat.rs` drives this server as clients would.
 
@@ -146,7 +147,13 @@ impl Room {
                     writer.write(b"* line too long, closing\n");
                     break;
                 }
-                Next::Line(Err(_)) | Next::Kicked => break,
+                Next::Line(Err(_)) => break,
+                Next::Kicked => {
+                    // It does not read: flushing its backlog could take
+                    // for ever. Drop the backlog and the connection now.
+                    writer.abort();
+                    return;
+                }
             }
         }
         self.leave(id);

@@ -191,7 +191,8 @@ fn a_client_that_does_not_read_is_dropped_without_holding_up_others() {
         }
         assert!(slow_left, "the slow client was never dropped");
         assert_eq!(a.line(), format!("* {} left", slow.name));
-        // The dropped client's connection is closed (after what was queued).
+        // The dropped client's connection is aborted: it ends without its
+        // backlog being flushed (the client never reads it all).
         let mut sink = Vec::new();
         let mut s = slow.stream;
         s.set_read_timeout(Some(LONG)).unwrap();

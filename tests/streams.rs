@@ -305,6 +305,39 @@ fn writelines_of_many_pieces_arrive_whole_and_in_order() {
     });
 }
 
+/// `abort` (asyncio's `transport.abort()`) ends the connection at once
+/// even with megabytes queued for a peer that does not read: the queue is
+/// discarded, the peer sees the end, this side's reader reads EOF, and
+/// `drain`/`wait_closed` report it instead of waiting.
+#[test]
+fn abort_discards_the_queue_and_ends_both_directions() {
+    run(|| async {
+        let (mut r, w, peer) = client_and_peer().await;
+        let data = pattern(8 << 20);
+        w.write(&data);
+        assert!(w.get_write_buffer_size() > 0, "the peer reads nothing yet");
+        w.abort();
+        assert!(w.is_closing());
+        assert_eq!(w.get_write_buffer_size(), 0);
+        for e in [
+            w.drain().await.unwrap_err(),
+            w.wait_closed().await.unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::ConnectionAborted);
+        }
+        w.write(b"after");
+        // Our own reader half sees the end at once.
+        assert!(r.read_to_end().await.unwrap().is_empty());
+        // The peer gets what the kernel took before the abort, then the end.
+        let got = read_all(&peer).await;
+        assert!(got.len() < data.len());
+        assert!(
+            data.starts_with(&got),
+            "the bytes before the abort arrive intact"
+        );
+    });
+}
+
 #[test]
 fn dropping_every_writer_handle_flushes_and_sends_eof() {
     run(|| async {

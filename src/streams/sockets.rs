@@ -35,6 +35,19 @@ macro_rules! halves {
                 shutdown(&*self.0)
             }
 
+            fn abort(&mut self) -> io::Result<()> {
+                use std::os::fd::AsRawFd;
+                // SAFETY: the descriptor is open while `self.0` (one of the
+                // socket's two owners) lives; `shutdown` only changes the
+                // connection's state.
+                let rc = unsafe { libc::shutdown(self.0.as_raw_fd(), libc::SHUT_RDWR) };
+                if rc == 0 {
+                    Ok(())
+                } else {
+                    Err(io::Error::last_os_error())
+                }
+            }
+
             $($addrs)*
         }
     };

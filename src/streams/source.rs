@@ -30,6 +30,13 @@ pub(crate) trait WriteSink: Send + 'static {
     /// written.
     fn shutdown_write(&mut self) -> io::Result<()>;
 
+    /// Ends both directions at once, for `StreamWriter::abort`: a socket is
+    /// shut down for reading and writing (the peer sees the end, the reader
+    /// half reads EOF); by default (pipes) the same as `shutdown_write`.
+    fn abort(&mut self) -> io::Result<()> {
+        self.shutdown_write()
+    }
+
     /// The local address, for sockets that have one.
     fn local_addr(&self) -> io::Result<SocketAddr> {
         Err(no_address())

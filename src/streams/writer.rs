@@ -291,6 +291,47 @@ impl StreamWriter {
         self.inner().close();
     }
 
+    /// Closes at once, discarding whatever is still queued (asyncio's
+    /// `writer.transport.abort()`): the socket is shut down in both
+    /// directions, so the peer sees the end of the stream and this side's
+    /// `StreamReader` reads EOF. For dropping a client that does not keep
+    /// up. Afterwards writes are discarded, and `drain` and `wait_closed`
+    /// report `ConnectionAborted`. Calling it again, or after the writer
+    /// closed, does nothing.
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let server = corio::start_server(
+    ///         |_r: corio::StreamReader, w: corio::StreamWriter| async move {
+    ///             w.write(b"never mind");
+    ///             w.abort();
+    ///             let e = w.wait_closed().await.unwrap_err();
+    ///             assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted);
+    ///         },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut r, _w) = corio::open_connection(server.local_addrs()[0]).await.unwrap();
+    ///     // Whatever the server's inline write sent, then the end.
+    ///     let got = r.read_to_end().await.unwrap();
+    ///     assert!(b"never mind".starts_with(&got));
+    ///     server.close();
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        let mut state = self.inner().state.lock();
+        // Closed, failed or aborted already: nothing left to end.
+        let Some(sink) = state.sink.as_mut() else {
+            return;
+        };
+        // The peer may be gone already; the writer ends either way.
+        let _ = sink.abort();
+        state.closing = true;
+        state.eof_requested = true;
+        state.fail(aborted());
+    }
+
     /// `true` once [`close`](StreamWriter::close) was called or the
     /// connection failed.
     pub fn is_closing(&self) -> bool {
@@ -587,6 +628,13 @@ impl State {
             waker.wake();
         }
     }
+}
+
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the writer was aborted: queued bytes were discarded",
+    )
 }
 
 /// A waker that does nothing, for the inline write attempt.
