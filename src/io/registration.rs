@@ -9,7 +9,7 @@
 //! loop; if the task moves to another core, readiness still arrives on the
 //! home loop, whose dispatch wakes the task wherever it is.
 
-use super::scheduled_io::{Direction, ScheduledIo, ERROR, READ_CLOSED, SHUTDOWN};
+use super::scheduled_io::{Direction, ScheduledIo, ERROR, READ_CLOSED, SHUTDOWN, WRITE_CLOSED};
 use crate::loom::sync::{Arc, Mutex, OnceLock};
 use crate::runtime::coop;
 use crate::runtime::driver::Driver;
@@ -34,7 +34,37 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_until_drained(cx, direction, op, |_| false)
+    }
+
+    /// `poll_io` for a read of at most `len` bytes from a byte stream (a
+    /// stream socket): a read that returns fewer bytes than asked drained
+    /// the kernel's buffer, so it clears the readiness at once instead of
+    /// leaving the next read to find out with a `WouldBlock` (one system
+    /// call saved per message).
+    fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(cx, Direction::Read, op, |&n| n > 0 && n < len)
+    }
+
+    /// `poll_io`, where a successful result for which `drained` holds also
+    /// clears the readiness. Bytes that arrive after the operation are a new
+    /// edge: its tick makes the clear fail, or its bits land after the
+    /// clear, so nothing is lost. Never when the event also reported the
+    /// peer's close or an error: that edge does not come again, and the
+    /// next operation must see it.
+    fn poll_io_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         loop {
@@ -45,41 +75,10 @@ impl Registration {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(event),
                 res => {
-                    coop::consume();
-                    return Poll::Ready(res);
-                }
-            }
-        }
-    }
-
-    /// `poll_io` for a read of at most `len` bytes from a byte stream (a
-    /// stream socket or a pipe): a read that returns fewer bytes than asked
-    /// drained the kernel's buffer, so it clears the readiness at once
-    /// instead of leaving the next read to find out with a `WouldBlock`
-    /// (one system call saved per message). Bytes that arrive after the
-    /// read are a new edge: its tick makes the clear fail, or its bits land
-    /// after the clear, so nothing is lost. Not when the event also
-    /// reported the peer's close or an error: that edge does not come
-    /// again, and the next read must see it.
-    fn poll_read_stream(
-        &self,
-        cx: &mut Context<'_>,
-        len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        ready!(coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.io.poll_ready(cx, Direction::Read));
-            if event.ready & SHUTDOWN != 0 {
-                return Poll::Ready(Err(shut_down()));
-            }
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(event),
-                res => {
-                    if let Ok(n) = res {
-                        if n > 0 && n < len && event.ready & (READ_CLOSED | ERROR) == 0 {
-                            self.io.clear_readiness(event);
-                        }
+                    if matches!(&res, Ok(r) if drained(r))
+                        && event.ready & (READ_CLOSED | WRITE_CLOSED | ERROR) == 0
+                    {
+                        self.io.clear_readiness(event);
                     }
                     coop::consume();
                     return Poll::Ready(res);
